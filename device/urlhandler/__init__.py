@@ -1,0 +1,1 @@
+"""pyserial URL handlers of Abrasio's own (``sim://``), registered by ``device.link``."""

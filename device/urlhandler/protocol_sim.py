@@ -1,0 +1,105 @@
+"""``sim://`` — the simulated handpiece as an in-process pyserial port.
+
+``serial_for_url("sim://?rate=1000&format=abrasio&seed=1&auto=1")`` returns a port whose reads give
+the simulator's bytes as they fall due and whose writes reach the simulator, so the link code cannot
+tell it from a cable. The app's "Simulated handpiece" choice uses it (it needs no pty, so it works on
+Windows too). The simulator behind the most recently opened port is ``last_device()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+
+from serial.serialutil import PortNotOpenError, SerialBase, SerialException
+
+from device.simulator import SimulatedHandpiece
+
+_last: dict[str, SimulatedHandpiece] = {}
+
+
+def last_device() -> SimulatedHandpiece | None:
+    return _last.get("device")
+
+
+class Serial(SerialBase):
+    def open(self):
+        if self.is_open:
+            raise SerialException("Port is already open.")
+        if self._port is None:
+            raise SerialException("Port must be configured before it can be used.")
+        opts = urllib.parse.parse_qs(urllib.parse.urlsplit(self._port).query)
+        try:
+            rate = float(opts.get("rate", ["200"])[0])
+            self.device = SimulatedHandpiece(
+                rate=rate,
+                fmt=opts.get("format", ["abrasio"])[0],
+                seed=int(opts["seed"][0]) if "seed" in opts else None,
+                auto=opts.get("auto", ["1"])[0] not in ("0", "false"),
+                text_unit=opts.get("unit", ["kPa"])[0],
+            )
+        except ValueError as exc:
+            raise SerialException(f"bad sim:// URL {self._port!r}: {exc}") from exc
+        _last["device"] = self.device
+        self._rx = bytearray(self.device.greeting())
+        self._lock = threading.Lock()
+        self.is_open = True
+
+    def close(self):
+        self.is_open = False
+
+    def _reconfigure_port(self):
+        pass
+
+    def _fill(self) -> None:
+        with self._lock:
+            self._rx += self.device.due_bytes()
+
+    @property
+    def in_waiting(self) -> int:
+        if not self.is_open:
+            raise PortNotOpenError()
+        self._fill()
+        return len(self._rx)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self.is_open:
+            raise PortNotOpenError()
+        deadline = time.monotonic() + (self._timeout if self._timeout is not None else 1e9)
+        while True:
+            self._fill()
+            if len(self._rx) >= size or time.monotonic() >= deadline:
+                with self._lock:
+                    data = bytes(self._rx[:size])
+                    del self._rx[:size]
+                return data
+            time.sleep(min(0.002, max(deadline - time.monotonic(), 0)))
+
+    def write(self, data: bytes) -> int:
+        if not self.is_open:
+            raise PortNotOpenError()
+        reply = self.device.receive(bytes(data))
+        with self._lock:
+            self._rx += reply
+        return len(data)
+
+    def reset_input_buffer(self):
+        with self._lock:
+            self._rx.clear()
+
+    def reset_output_buffer(self):
+        pass
+
+    @property
+    def out_waiting(self) -> int:
+        return 0
+
+    def _update_rts_state(self):
+        pass
+
+    def _update_dtr_state(self):
+        pass
+
+    def _update_break_state(self):
+        pass
