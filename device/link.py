@@ -134,14 +134,32 @@ class HandpieceLink:
         with self._lock:
             if isinstance(d, p.DecoderStats):
                 frames, crc, resyncs, gaps, lost, lines = (
-                    d.frames, d.crc_failures, d.resyncs, d.seq_gaps, d.frames_lost, 0)
+                    d.frames,
+                    d.crc_failures,
+                    d.resyncs,
+                    d.seq_gaps,
+                    d.frames_lost,
+                    0,
+                )
             else:
-                frames, crc, resyncs, gaps, lost, lines = (
-                    d.samples, 0, 0, 0, 0, d.lines_skipped)
+                frames, crc, resyncs, gaps, lost, lines = (d.samples, 0, 0, 0, 0, d.lines_skipped)
             return LinkStats(
-                self._state, self._reason, frames, d.samples, crc, resyncs, d.bytes_skipped,
-                gaps, lost, lines, self._reconnects, self._overflow, self._bytes_read,
-                self._last_sample, self._hello, tuple(self._acks),
+                self._state,
+                self._reason,
+                frames,
+                d.samples,
+                crc,
+                resyncs,
+                d.bytes_skipped,
+                gaps,
+                lost,
+                lines,
+                self._reconnects,
+                self._overflow,
+                self._bytes_read,
+                self._last_sample,
+                self._hello,
+                tuple(self._acks),
             )
 
     def set_point(self, kpa: float) -> int:
@@ -165,8 +183,10 @@ class HandpieceLink:
             try:
                 port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05)
             except (serial.SerialException, OSError, ValueError) as exc:
-                self._set_state(LinkState.DISCONNECTED if connected_before else
-                                LinkState.CONNECTING, _reason(exc))
+                self._set_state(
+                    LinkState.DISCONNECTED if connected_before else LinkState.CONNECTING,
+                    _reason(exc),
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue

@@ -46,8 +46,14 @@ class HandpieceModel:
     STROKE_DIP = 0.35  # s the dip-and-recover lasts
     DIP_DEPTH = 0.18  # fraction of the set-point lost at the bottom of a dip
 
-    def __init__(self, rate: float, set_point_kpa: float = 30.0, seed: int | None = None,
-                 auto: bool = False, noise_kpa: float = 0.12):
+    def __init__(
+        self,
+        rate: float,
+        set_point_kpa: float = 30.0,
+        seed: int | None = None,
+        auto: bool = False,
+        noise_kpa: float = 0.12,
+    ):
         self.rate = float(rate)
         self.dt = 1.0 / self.rate
         self.set_point = set_point_kpa
@@ -111,9 +117,16 @@ class SimulatedHandpiece:
 
     MODEL = "Abrasio SIM-1 (simulated)"
 
-    def __init__(self, rate: float = 1000.0, fmt: str = "abrasio", seed: int | None = None,
-                 auto: bool = False, text_unit: str = "kPa", serial_number: str = "SIM-0001",
-                 clock=time.monotonic):
+    def __init__(
+        self,
+        rate: float = 1000.0,
+        fmt: str = "abrasio",
+        seed: int | None = None,
+        auto: bool = False,
+        text_unit: str = "kPa",
+        serial_number: str = "SIM-0001",
+        clock=time.monotonic,
+    ):
         if not 10 <= rate <= 2000:
             raise ValueError("simulator rate must be 10 to 2000 samples a second")
         if fmt not in ("abrasio", "text"):
@@ -189,8 +202,7 @@ class SimulatedHandpiece:
                 if self.fmt == "text":
                     out += f"vacuum:{from_kpa(vac, self.text_unit):.2f}\r\n".encode()
                 else:
-                    fr = p.encode_sample(seq, t_us, vac, pump, contact, model.mode,
-                                         model.crystal_flow)
+                    fr = p.encode_sample(seq, t_us, vac, pump, contact, model.mode, model.crystal_flow)
                     if self._corrupt:
                         self._corrupt -= 1
                         fr = bytearray(fr)

@@ -27,9 +27,7 @@ class TextStats:
 
 
 class TextDecoder:
-    def __init__(
-        self, unit: str = "kPa", label: str = "vacuum", clock=time.monotonic, start_seq: int = 0
-    ):
+    def __init__(self, unit: str = "kPa", label: str = "vacuum", clock=time.monotonic, start_seq: int = 0):
         self.unit = check_unit(unit)
         self.label = label.strip().lower()
         self._factor = to_kpa(1.0, self.unit)

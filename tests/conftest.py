@@ -1,0 +1,43 @@
+"""Shared fixtures. Tests run offscreen and set that up themselves."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/abrasio-test-runtime")
+os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+
+import pytest  # noqa: E402
+
+from device.link import HandpieceLink, wait_until  # noqa: E402
+from device.simulator import PtySimulator, SimulatedHandpiece  # noqa: E402
+
+DEADLINE = 10.0  # seconds any condition may take before a test fails
+
+
+def until(predicate, timeout: float = DEADLINE) -> None:
+    """Wait for a condition with a deadline; fail the test with a clear message if it never holds."""
+    assert wait_until(predicate, timeout), f"condition not met within {timeout} s"
+
+
+@pytest.fixture
+def pty_sim(tmp_path):
+    """A simulated handpiece on a real pseudo-terminal, 1,000 samples/s, gliding on skin."""
+    sim = PtySimulator(SimulatedHandpiece(1000, seed=7), link=str(tmp_path / "handpiece")).start()
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
+def link_factory():
+    links: list[HandpieceLink] = []
+
+    def make(url: str, **kw) -> HandpieceLink:
+        link = HandpieceLink(url, **kw).start()
+        links.append(link)
+        return link
+
+    yield make
+    for link in links:
+        link.close()
