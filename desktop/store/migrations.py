@@ -1,0 +1,219 @@
+"""The schema's history: numbered migrations, each a small function run in its own transaction.
+
+Never edit a released migration; add the next one. ``PRAGMA user_version`` mirrors how many are applied.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from desktop.records import DEFAULT_RULES
+
+MIGRATION_SET = "abrasio"
+migrations = Migrations(MIGRATION_SET)
+
+
+def _version(db: Database, n: int) -> None:
+    db.execute(f"PRAGMA user_version = {int(n)}")
+
+
+@migrations()
+def m001_clients(db: Database) -> None:
+    db["practitioners"].create(
+        {"id": int, "name": str, "active": int, "created_at": str},
+        pk="id",
+        not_null={"name"},
+        defaults={"active": 1},
+    )
+    db["clients"].create(
+        {
+            "id": int,
+            "first_name": str,
+            "last_name": str,
+            "date_of_birth": str,
+            "phone": str,
+            "phone_digits": str,
+            "email": str,
+            "fitzpatrick": int,
+            "sensitivity": str,
+            "concerns": str,
+            "consent_date": str,
+            "consent_witness": str,
+            "vacuum_ceiling_kpa": float,
+            "notes": str,
+            "archived": int,
+            "last_visit": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"last_name", "sensitivity", "vacuum_ceiling_kpa", "archived"},
+        defaults={"archived": 0, "sensitivity": "normal", "concerns": "[]"},
+    )
+    db["clients"].create_index(["archived", "last_visit", "id"], index_name="clients_by_visit")
+    # Trigram full-text index: any 3+ character part of a name, phone number or email matches.
+    db["clients"].enable_fts(
+        ["first_name", "last_name", "phone", "phone_digits", "email"],
+        create_triggers=True,
+        tokenize="trigram",
+    )
+    db["change_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "who": str,
+            "record_type": str,
+            "record_id": int,
+            "action": str,
+            "details": str,
+        },
+        pk="id",
+    )
+    db["change_log"].create_index(["record_type", "record_id"])
+    _version(db, 1)
+
+
+@migrations()
+def m002_screening(db: Database) -> None:
+    db["screening_rules"].create(
+        {"code": str, "label": str, "months": int, "days": int, "effect": str, "sort": int},
+        pk="code",
+    )
+    db["screening_rules"].insert_all(
+        {
+            "code": r.code,
+            "label": r.label,
+            "months": r.months,
+            "days": r.days,
+            "effect": r.effect,
+            "sort": r.sort,
+        }
+        for r in DEFAULT_RULES
+    )
+    db["screening_answers"].create(
+        {
+            "id": int,
+            "client_id": int,
+            "code": str,
+            "since": str,
+            "ended": str,
+            "note": str,
+            "recorded_at": str,
+            "recorded_by": str,
+        },
+        pk="id",
+        foreign_keys=[("client_id", "clients", "id"), ("code", "screening_rules", "code")],
+    )
+    db["screening_answers"].create_index(["client_id", "code"], unique=True)
+    _version(db, 2)
+
+
+@migrations()
+def m003_sessions(db: Database) -> None:
+    db["treatment_sessions"].create(
+        {
+            "id": int,
+            "client_id": int,
+            "practitioner": str,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "handpiece": str,
+            "mode": str,
+            "grit": str,
+            "crystal_flow": int,
+            "set_point_kpa": float,
+            "ceiling_kpa": float,
+            "areas": str,
+            "planned_minutes": int,
+            "override_reason": str,
+            "consent_acknowledged": int,
+            "screening": str,
+            "samples_recorded": int,
+            "samples_lost": int,
+            "summary": str,
+            "heartbeat_at": str,
+        },
+        pk="id",
+        foreign_keys=[("client_id", "clients", "id")],
+        not_null={"client_id", "started_at", "status"},
+    )
+    db["treatment_sessions"].create_index(["client_id", "started_at"])
+    db["treatment_sessions"].create_index(["status"])
+    db["session_notes"].create(
+        {
+            "session_id": int,
+            "areas": str,
+            "passes": str,
+            "grit": str,
+            "crystal_flow": int,
+            "set_point_kpa": float,
+            "erythema": str,
+            "findings": str,
+            "aftercare": str,
+            "notes": str,
+            "updated_at": str,
+        },
+        pk="session_id",
+        foreign_keys=[("session_id", "treatment_sessions", "id")],
+    )
+    # A vacuum trace is stored one row per ~1 s of samples: a compressed block of packed arrays
+    # (see desktop/store/trace.py): ~4 bytes a sample instead of ~40 as one row per sample.
+    db.execute(
+        """CREATE TABLE vacuum_trace_chunks (
+            session_id INTEGER NOT NULL REFERENCES treatment_sessions(id),
+            chunk INTEGER NOT NULL,
+            t0 REAL NOT NULL, seq0 INTEGER NOT NULL, n INTEGER NOT NULL,
+            vmax REAL NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (session_id, chunk)) WITHOUT ROWID"""
+    )
+    db["markers"].create(
+        {"id": int, "session_id": int, "t": float, "label": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("session_id", "treatment_sessions", "id")],
+    )
+    db["markers"].create_index(["session_id"])
+    db["alarms"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "priority": str,
+            "kind": str,
+            "message": str,
+            "started": float,
+            "ended": float,
+            "peak_kpa": float,
+            "acknowledged_at": str,
+            "acknowledged_by": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "treatment_sessions", "id")],
+    )
+    db["alarms"].create_index(["session_id"])
+    _version(db, 3)
+
+
+@migrations()
+def m004_settings(db: Database) -> None:
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    defaults = {
+        "display_unit": "kPa",
+        "ceiling_defaults_kpa": {"normal": 45.0, "sensitive": 30.0, "very_sensitive": 20.0},
+        "series_interval_days": 14,
+        "minimum_interval_days": 10,
+        "dwell_alarm_seconds": 3.0,
+        "aftercare_templates": [
+            "Broad-spectrum SPF 30+ daily; avoid sun for 48 hours.",
+            "No exfoliants, retinoids or AHA for 3 days.",
+            "Bland moisturiser twice a day; no make-up for 24 hours.",
+        ],
+    }
+    db["settings"].insert_all({"key": k, "value": json.dumps(v)} for k, v in defaults.items())
+    _version(db, 4)
+
+
+MIGRATION_NAMES = [m.name for m in migrations._migrations]
+SCHEMA_VERSION = len(MIGRATION_NAMES)
