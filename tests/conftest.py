@@ -41,3 +41,34 @@ def link_factory():
     yield make
     for link in links:
         link.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _app_style(qapp):
+    """The real stylesheet, so a broken rule shows up as a Qt warning (and fails the test)."""
+    from desktop.resources import resource_path
+
+    qapp.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
+    return qapp
+
+
+@pytest.fixture
+def store(tmp_path):
+    from desktop.store import Store
+
+    s = Store.open(tmp_path / "abrasio.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def window(qtbot, store):
+    from desktop.main_window import MainWindow
+
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    for win in list(w.session_windows):
+        win.force_close()

@@ -23,7 +23,7 @@ def digest(path) -> str:
 def dump(path) -> list[str]:
     conn = sqlite3.connect(path)
     try:
-        return list(conn.iterdump()) + [str(conn.execute("PRAGMA user_version").fetchone()[0])]
+        return [*list(conn.iterdump()), str(conn.execute("PRAGMA user_version").fetchone()[0])]
     finally:
         conn.close()
 
@@ -165,7 +165,8 @@ def test_search_by_any_part_and_order_by_last_visit(tmp_path):
     store.conn.commit()
     assert [r["id"] for r in store.search_clients("ann")] == [a, b]
     assert [r["id"] for r in store.search_clients("sm")] == [a]  # short words: start of a field
-    assert [r["id"] for r in store.search_clients("0900 12")] == []  # "12" starts no field
+    assert [r["id"] for r in store.search_clients("0900 12")] == [a]  # spaced digits: one number
+    assert [r["id"] for r in store.search_clients("smith 12")] == []  # "12" starts no field
     assert [r["id"] for r in store.search_clients("700900")] == [a]
     assert [r["id"] for r in store.search_clients("annan@exa")] == [b]
     assert store.search_clients('"unbalanced AND (') == []  # query syntax is never interpreted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
+_PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -306,6 +308,28 @@ class Store:
             self._log(who, "client", cid, "create", {k: v for k, v in row.items() if v not in (None, "")})
         return cid
 
+    def import_clients(self, clients: Iterable[Client], who: str = "") -> int:
+        """Insert many clients in one transaction (demo data, imports); one change-log entry."""
+        stamp = now_iso()
+        rows = [
+            self._client_row(c) | {"created_at": stamp, "updated_at": stamp, "last_visit": _d(c.last_visit)}
+            for c in clients
+        ]
+        with self.db.atomic():
+            self.db["clients"].insert_all(rows, batch_size=1000)
+            self._log(who, "client", 0, "import", {"count": len(rows)})
+        return len(rows)
+
+    def save_client_record(self, c: Client, answers: Iterable[ScreeningAnswer], who: str = "") -> int:
+        """Create or update a client together with their screening, all or nothing."""
+        with self.db.atomic():
+            if c.id is None:
+                c.id = self.add_client(c, who)
+            else:
+                self.update_client(c, who)
+            self.save_screening(c.id, answers, who)
+        return c.id
+
     def update_client(self, c: Client, who: str = "") -> None:
         if c.id is None:
             raise StoreBugError("update_client needs a client id")
@@ -335,7 +359,10 @@ class Store:
     def _search_sql(query: str, archived: bool) -> tuple[str, list]:
         where, params = ["c.archived = ?"], [int(archived)]
         fts_terms = []
-        for word in query.split():
+        words = query.split()
+        if _PHONE_QUERY.fullmatch(query.strip() or "x"):
+            words = [phone_digits(query)]  # "7700 900 12" is one number, however it is spaced
+        for word in words:
             digits = phone_digits(word)
             term = digits if digits and len(digits) >= len(word.strip("+()-.")) else word
             if len(term) >= 3:
@@ -592,14 +619,20 @@ class Store:
                 self._log(who, "session", session_id, "amend notes", changed)
 
     def finish_session(
-        self, session_id: int, summary: dict, who: str = "", status: str = "completed"
+        self,
+        session_id: int,
+        summary: dict,
+        who: str = "",
+        status: str = "completed",
+        ended_at: str | None = None,
     ) -> None:
         row = self._q("SELECT client_id, started_at FROM treatment_sessions WHERE id = ?", [session_id])
         if not row:
             raise NotFoundError(f"session {session_id} does not exist")
         with self.db.atomic():
             self.db["treatment_sessions"].update(
-                session_id, {"ended_at": now_iso(), "status": status, "summary": json.dumps(summary)}
+                session_id,
+                {"ended_at": ended_at or now_iso(), "status": status, "summary": json.dumps(summary)},
             )
             self.conn.execute(
                 "UPDATE clients SET last_visit = max(coalesce(last_visit, ''), ?) WHERE id = ?",

@@ -1,0 +1,283 @@
+"""New / edit client: what a microdermabrasion practitioner records, validated beside each field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.records import (
+    CONCERNS,
+    FITZPATRICK,
+    SENSITIVITIES,
+    Client,
+    ScreeningAnswer,
+    ScreeningRule,
+    validate_client,
+)
+from desktop.store import Store, StoreError
+from desktop.widgets import OptionalDateEdit, set_invalid
+
+
+class ScreeningEditor(QWidget):
+    """One row per screening item: applies?, since, ended (empty = ongoing), note."""
+
+    def __init__(self, rules: list[ScreeningRule], parent=None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for col, text in enumerate(("Item", "Since", "Ended (empty: ongoing)", "Note")):
+            head = QLabel(f"<b>{text}</b>")
+            grid.addWidget(head, 0, col)
+        self.rows: dict[str, tuple[QCheckBox, OptionalDateEdit, OptionalDateEdit, QLineEdit]] = {}
+        for i, rule in enumerate(rules, start=1):
+            box = QCheckBox(rule.label)
+            box.setToolTip(
+                f"{'Blocks' if rule.effect == 'block' else 'Warns'} a treatment {rule.period_text()}"
+            )
+            since, ended, note = OptionalDateEdit(), OptionalDateEdit(), QLineEdit()
+            for w in (since, ended, note):
+                w.setEnabled(False)
+                box.toggled.connect(w.setEnabled)
+            grid.addWidget(box, i, 0)
+            grid.addWidget(since, i, 1)
+            grid.addWidget(ended, i, 2)
+            grid.addWidget(note, i, 3)
+            self.rows[rule.code] = (box, since, ended, note)
+
+    def set_answers(self, answers: list[ScreeningAnswer]) -> None:
+        for a in answers:
+            if a.code in self.rows:
+                box, since, ended, note = self.rows[a.code]
+                box.setChecked(True)
+                since.set_value(a.since)
+                ended.set_value(a.ended)
+                note.setText(a.note)
+
+    def answers(self) -> list[ScreeningAnswer]:
+        return [
+            ScreeningAnswer(code, since.value(), ended.value(), note.text().strip())
+            for code, (box, since, ended, note) in self.rows.items()
+            if box.isChecked()
+        ]
+
+
+class ClientDialog(QDialog):
+    saved = Signal(int)
+
+    def __init__(
+        self,
+        store: Store,
+        client: Client | None = None,
+        who: str = "",
+        parent=None,
+        today: dt.date | None = None,
+    ):
+        super().__init__(parent)
+        self.store = store
+        self.who = who
+        self.today = today or dt.date.today()
+        self.client = client or Client()
+        self.ceiling_defaults = store.setting("ceiling_defaults_kpa", {})
+        self.setWindowTitle("Edit client" if self.client.id else "New client")
+        self.resize(900, 760)
+        self.errors: dict[str, QLabel] = {}
+        self.fields: dict[str, QWidget] = {}
+
+        self.first_name, self.last_name = QLineEdit(), QLineEdit()
+        self.date_of_birth = OptionalDateEdit()
+        self.phone, self.email = QLineEdit(), QLineEdit()
+        self.phone.setPlaceholderText("+44 7700 900123")
+        self.email.setPlaceholderText("name@example.com")
+        self.fitzpatrick = QComboBox()
+        self.fitzpatrick.addItem("Not assessed", None)
+        for n, roman in FITZPATRICK.items():
+            self.fitzpatrick.addItem(f"Type {roman}", n)
+        self.sensitivity = QComboBox()
+        for key, label in SENSITIVITIES.items():
+            self.sensitivity.addItem(label, key)
+        self.ceiling = QDoubleSpinBox()
+        self.ceiling.setRange(0, 90)
+        self.ceiling.setDecimals(1)
+        self.ceiling.setSuffix(" kPa")
+        self.ceiling_hint = QLabel()
+        self.ceiling_hint.setObjectName("Hint")
+        self.concerns = {key: QCheckBox(label) for key, label in CONCERNS.items()}
+        self.consent_date = OptionalDateEdit()
+        self.consent_witness = QLineEdit()
+        self.notes = QPlainTextEdit()
+        self.notes.setFixedHeight(70)
+        self.screening = ScreeningEditor(store.screening_rules())
+
+        form = QFormLayout()
+        for key, label, widget in (
+            ("first_name", "First name", self.first_name),
+            ("last_name", "Last name *", self.last_name),
+            ("date_of_birth", "Date of birth", self.date_of_birth),
+            ("phone", "Phone", self.phone),
+            ("email", "Email", self.email),
+            ("fitzpatrick", "Fitzpatrick skin type", self.fitzpatrick),
+            ("sensitivity", "Skin sensitivity", self.sensitivity),
+            ("vacuum_ceiling_kpa", "Vacuum ceiling", self._with(self.ceiling, self.ceiling_hint)),
+            ("consent_date", "Consent on file (date)", self.consent_date),
+            ("consent_witness", "Consent witnessed by", self.consent_witness),
+        ):
+            self.fields[key] = widget
+            form.addRow(label, self._with_error(key, widget))
+        concern_box = QWidget()
+        grid = QGridLayout(concern_box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, box in enumerate(self.concerns.values()):
+            grid.addWidget(box, i // 4, i % 4)
+        form.addRow("Skin concerns", self._with_error("concerns", concern_box))
+        form.addRow("Notes", self.notes)
+
+        screening_group = QGroupBox("Contraindication screening (ask before each series)")
+        QVBoxLayout(screening_group).addWidget(self.screening)
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.addLayout(form)
+        lay.addWidget(screening_group)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        outer = QVBoxLayout(self)
+        outer.addWidget(scroll)
+        outer.addWidget(self.buttons)
+
+        self._load(self.client)
+        self.sensitivity.currentIndexChanged.connect(self._sensitivity_changed)
+        self.ceiling.valueChanged.connect(self._update_ceiling_hint)
+        self._update_ceiling_hint()
+        self.first_name.setFocus()
+
+    @staticmethod
+    def _with(widget: QWidget, extra: QWidget) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(widget)
+        row.addWidget(extra, 1)
+        return box
+
+    def _with_error(self, key: str, widget: QWidget) -> QWidget:
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(1)
+        col.addWidget(widget)
+        err = QLabel()
+        err.setObjectName("FieldError")
+        err.setVisible(False)
+        col.addWidget(err)
+        self.errors[key] = err
+        return box
+
+    def _load(self, c: Client) -> None:
+        self.first_name.setText(c.first_name)
+        self.last_name.setText(c.last_name)
+        self.date_of_birth.set_value(c.date_of_birth)
+        self.phone.setText(c.phone)
+        self.email.setText(c.email)
+        self.fitzpatrick.setCurrentIndex(max(self.fitzpatrick.findData(c.fitzpatrick), 0))
+        self.sensitivity.setCurrentIndex(max(self.sensitivity.findData(c.sensitivity), 0))
+        self.ceiling.setValue(c.vacuum_ceiling_kpa if c.id else self._default_ceiling(c.sensitivity))
+        for key, box in self.concerns.items():
+            box.setChecked(key in c.concerns)
+        self.consent_date.set_value(c.consent_date)
+        self.consent_witness.setText(c.consent_witness)
+        self.notes.setPlainText(c.notes)
+        if c.id:
+            self.screening.set_answers(self.store.screening(c.id))
+
+    def _default_ceiling(self, sensitivity: str) -> float:
+        return float(self.ceiling_defaults.get(sensitivity, 45.0))
+
+    def _sensitivity_changed(self) -> None:
+        # The ceiling follows the sensitivity unless the practitioner has set it by hand.
+        old_defaults = {self._default_ceiling(k) for k in SENSITIVITIES}
+        if self.ceiling.value() in old_defaults:
+            self.ceiling.setValue(self._default_ceiling(self.sensitivity.currentData()))
+        self._update_ceiling_hint()
+
+    def _update_ceiling_hint(self) -> None:
+        default = self._default_ceiling(self.sensitivity.currentData())
+        same = abs(self.ceiling.value() - default) < 0.05
+        self.ceiling_hint.setText(
+            f"default for {self.sensitivity.currentText().lower()} skin"
+            if same
+            else f"set by hand (default {default:.0f} kPa)"
+        )
+
+    def value(self) -> Client:
+        c = self.client
+        return Client(
+            first_name=self.first_name.text(),
+            last_name=self.last_name.text(),
+            date_of_birth=self.date_of_birth.value(),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            fitzpatrick=self.fitzpatrick.currentData(),
+            sensitivity=self.sensitivity.currentData(),
+            concerns=[k for k, box in self.concerns.items() if box.isChecked()],
+            consent_date=self.consent_date.value(),
+            consent_witness=self.consent_witness.text(),
+            vacuum_ceiling_kpa=round(self.ceiling.value(), 1),
+            notes=self.notes.toPlainText(),
+            archived=c.archived,
+            id=c.id,
+            last_visit=c.last_visit,
+        )
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, label in self.errors.items():
+            label.setText(errors.get(key, ""))
+            label.setVisible(key in errors)
+            if key in self.fields:
+                set_invalid(self.fields[key], key in errors)
+
+    def save(self) -> None:
+        client = self.value()
+        errors = validate_client(client, self.today)
+        self.show_errors(errors)
+        if errors:
+            first = next(k for k in self.errors if k in errors)
+            if first in self.fields:
+                self.fields[first].setFocus()
+            return
+        try:
+            cid = self.store.save_client_record(client, self.screening.answers(), self.who)
+        except StoreError as exc:
+            QMessageBox.critical(
+                self,
+                "Not saved",
+                f"The client was not saved:\n{exc}\n\nEverything you typed is still in the form.",
+            )
+            return
+        self.client = self.store.client(cid)
+        self.saved.emit(cid)
+        self.accept()

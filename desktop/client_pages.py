@@ -1,0 +1,257 @@
+"""The client list (instant search) and a client's page (screening for today, sessions, next due)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.models import ClientTableModel, SessionTableModel
+from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
+from desktop.store import SessionRow, Store
+from desktop.widgets import title
+
+
+class ClientListPage(QWidget):
+    open_client = Signal(int)
+    new_client = Signal()
+
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search name, phone or email  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.archived = QCheckBox("Archived clients")
+        self.count = QLabel()
+        self.count.setObjectName("Hint")
+        new = QPushButton("New client  (Ctrl+N)")
+        new.setObjectName("Primary")
+        new.clicked.connect(self.new_client)
+
+        self.model = ClientTableModel(store, self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.view.activated.connect(self._activated)  # Enter or double-click
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.archived)
+        top.addWidget(new)
+        lay = QVBoxLayout(self)
+        lay.addWidget(title("Clients"))
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.count)
+
+        # Search as you type; a short coalescing delay keeps fast typists from queueing queries.
+        self._debounce = QTimer(self, singleShot=True, interval=60)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._debounce.start)
+        self.archived.toggled.connect(self.apply_filter)
+        self.search.returnPressed.connect(self._open_first)
+        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, activated=self.view.setFocus)
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        self._debounce.stop()
+        self.model.set_filter(self.search.text(), self.archived.isChecked())
+        n = self.model.rowCount()
+        more = "+" if self.model.canFetchMore() else ""
+        what = "archived client" if self.archived.isChecked() else "client"
+        self.count.setText(f"{n}{more} {what}{'s' if n != 1 or more else ''}")
+        if n:
+            self.view.selectRow(0)
+
+    def refresh(self) -> None:
+        self.apply_filter()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _open_first(self) -> None:
+        self.apply_filter()
+        idx = self.view.currentIndex()
+        row = idx.row() if idx.isValid() else 0
+        if self.model.rowCount():
+            self.open_client.emit(self.model.client_id(row))
+
+    def _activated(self, index: QModelIndex) -> None:
+        self.open_client.emit(self.model.client_id(index.row()))
+
+
+class ClientPage(QWidget):
+    back = Signal()
+    edit = Signal(int)
+    start_session = Signal(int)
+    open_session = Signal(int)
+    archived_changed = Signal(int)
+
+    def __init__(self, store: Store, unit_fmt, who_fn, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.fmt = unit_fmt
+        self.who = who_fn
+        self.client: Client | None = None
+        self.today = dt.date.today
+        self.name = title("")
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.screening_box = QFrame()
+        self.screening_label = QLabel()
+        self.screening_label.setWordWrap(True)
+        self.screening_label.setTextFormat(Qt.TextFormat.RichText)
+        QVBoxLayout(self.screening_box).addWidget(self.screening_label)
+        self.next_due = QLabel()
+        self.next_due.setObjectName("SectionTitle")
+
+        self.back_button = QPushButton("← Clients  (Esc)")
+        self.edit_button = QPushButton("Edit  (Ctrl+E)")
+        self.archive_button = QPushButton()
+        self.start_button = QPushButton("Start session  (Ctrl+Enter)")
+        self.start_button.setObjectName("Primary")
+        self.back_button.clicked.connect(self.back)
+        self.edit_button.clicked.connect(lambda: self.client and self.edit.emit(self.client.id))
+        self.archive_button.clicked.connect(self.toggle_archive)
+        self.start_button.clicked.connect(lambda: self.client and self.start_session.emit(self.client.id))
+
+        self.sessions = SessionTableModel([], unit_fmt, self)
+        self.sessions_view = QTableView()
+        self.sessions_view.setModel(self.sessions)
+        self.sessions_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.sessions_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sessions_view.verticalHeader().setVisible(False)
+        self.sessions_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.sessions_view.activated.connect(
+            lambda i: self.open_session.emit(self.sessions.session_id(i.row()))
+        )
+        self.no_sessions = QLabel("No treatment sessions yet.")
+        self.no_sessions.setObjectName("Hint")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.archive_button)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.start_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(buttons)
+        lay.addWidget(self.name)
+        lay.addWidget(self.details)
+        lay.addWidget(title("Screening for today", "SectionTitle"))
+        lay.addWidget(self.screening_box)
+        lay.addWidget(self.next_due)
+        lay.addWidget(title("Treatment sessions", "SectionTitle"))
+        lay.addWidget(self.no_sessions)
+        lay.addWidget(self.sessions_view, 1)
+
+    def show_client(self, client_id: int) -> None:
+        self.client = c = self.store.client(client_id)
+        today = self.today()
+        self.name.setText(c.name + ("  (archived)" if c.archived else ""))
+        age = ""
+        if c.date_of_birth:
+            years = (
+                today.year
+                - c.date_of_birth.year
+                - ((today.month, today.day) < (c.date_of_birth.month, c.date_of_birth.day))
+            )
+            age = f"born {fmt_date(c.date_of_birth)} ({years})"
+        concerns = ", ".join(CONCERNS[k] for k in c.concerns) or "none recorded"
+        consent = (
+            f"Consent on file: {fmt_date(c.consent_date)}, witnessed by {c.consent_witness}"
+            if c.consent_date
+            else "<span style='color:#b00020'><b>No consent on file</b></span>"
+        )
+        fitz = f"Fitzpatrick {FITZPATRICK[c.fitzpatrick]}" if c.fitzpatrick else "Fitzpatrick not assessed"
+        contact = " · ".join(x for x in (age, c.phone, c.email) if x)
+        self.details.setText(
+            f"{contact}<br>{fitz} · {SENSITIVITIES[c.sensitivity]} skin · vacuum ceiling "
+            f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}<br>{consent}"
+            + (f"<br><i>{_esc(c.notes)}</i>" if c.notes else "")
+        )
+        self._show_screening(c, today)
+        sessions = self.store.sessions_for_client(client_id)
+        self.sessions.set_sessions(sessions)
+        self.no_sessions.setVisible(not sessions)
+        self.next_due.setText(self._next_due(sessions, today))
+        self.archive_button.setText("Restore from archive" if c.archived else "Archive")
+        self.start_button.setEnabled(not c.archived)
+
+    def _show_screening(self, c: Client, today: dt.date) -> None:
+        statuses = evaluate(self.store.screening(c.id), self.store.screening_rules(), today)
+        lines = []
+        for s in statuses:
+            if s.blocks:
+                lines.append(f"<span style='color:#b00020'><b>*** {_esc(s.message())}</b></span>")
+            elif s.active:
+                lines.append(f"<span style='color:#8a6500'><b>** {_esc(s.message())}</b></span>")
+            else:
+                lines.append(f"<span style='color:#5b6b70'>{_esc(s.message())}</span>")
+        if c.pih_risk:
+            lines.append(
+                "<span style='color:#8a6500'>* Fitzpatrick IV–VI: risk of post-inflammatory "
+                "hyperpigmentation — gentler settings.</span>"
+            )
+        if not lines:
+            lines = ["No contraindications recorded."]
+        self.screening_label.setText("<br>".join(lines))
+        name = (
+            "ScreeningBlock"
+            if any(s.blocks for s in statuses)
+            else "ScreeningWarn"
+            if any(s.active for s in statuses) or c.pih_risk
+            else "ScreeningClear"
+        )
+        self.screening_box.setObjectName(name)
+        self.screening_box.style().unpolish(self.screening_box)
+        self.screening_box.style().polish(self.screening_box)
+        self.screening_statuses = statuses
+
+    def _next_due(self, sessions: list[SessionRow], today: dt.date) -> str:
+        done = [s for s in sessions if s.status in ("completed", "interrupted", "closed")]
+        if not done:
+            return "First session: not yet treated."
+        last = done[0].started.date()
+        interval = int(self.store.setting("series_interval_days", 14))
+        minimum = int(self.store.setting("minimum_interval_days", 10))
+        due = last + dt.timedelta(days=interval)
+        text = f"Last session {fmt_date(last)} · next due {fmt_date(due)}"
+        if today < last + dt.timedelta(days=minimum):
+            text += f" (sooner than {minimum} days after the last is too soon)"
+        elif today > due:
+            text += f" — {(today - due).days} days overdue"
+        return text
+
+    def toggle_archive(self) -> None:
+        if self.client is None:
+            return
+        self.store.set_archived(self.client.id, not self.client.archived, self.who())
+        self.show_client(self.client.id)
+        self.archived_changed.emit(self.client.id)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

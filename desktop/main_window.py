@@ -1,0 +1,240 @@
+"""The main window: client list ⇄ client page, menus, shortcuts, and what a killed session left behind."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import __version__
+from desktop.client_form import ClientDialog
+from desktop.client_pages import ClientListPage, ClientPage
+from desktop.resources import resource_path
+from desktop.settings_dialog import SettingsDialog
+from desktop.store import Store, StoreError
+from device.units import format_vacuum
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, handpiece_url: str = "sim://?rate=500&auto=1"):
+        super().__init__()
+        self.store = store
+        self.handpiece_url = handpiece_url
+        self.session_windows: list = []
+        self.setWindowTitle(f"Abrasio — {store.path.name}")
+        self.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
+        self.resize(1200, 800)
+
+        tools = QToolBar("Practitioner")
+        tools.setMovable(False)
+        self.practitioner = QComboBox()
+        self.practitioner.setEditable(True)
+        self.practitioner.setMinimumWidth(260)
+        self.practitioner.addItems(store.practitioners())
+        last = store.setting("current_practitioner", "")
+        if last:
+            self.practitioner.setCurrentText(last)
+        self.practitioner.lineEdit().setPlaceholderText("Your name")
+        self.practitioner.lineEdit().editingFinished.connect(self._practitioner_changed)
+        self.practitioner.activated.connect(self._practitioner_changed)
+        tools.addWidget(QLabel("  Practitioner: "))
+        tools.addWidget(self.practitioner)
+        self.addToolBar(tools)
+
+        self.list_page = ClientListPage(store)
+        self.client_page = ClientPage(store, self.fmt, self.who)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.list_page)
+        self.stack.addWidget(self.client_page)
+
+        self.banner = QWidget()
+        self.banner.setStyleSheet("background:#fff5d6; border-bottom:1px solid #b38600;")
+        self.banner_label = QLabel()
+        self.banner_button = QPushButton("Review")
+        row = QHBoxLayout(self.banner)
+        row.addWidget(self.banner_label, 1)
+        row.addWidget(self.banner_button)
+        self.banner.hide()
+        self.banner_button.clicked.connect(self._review_interrupted)
+
+        central = QWidget()
+        col = QVBoxLayout(central)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.banner)
+        col.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.list_page.open_client.connect(self.show_client)
+        self.list_page.new_client.connect(self.new_client)
+        self.client_page.back.connect(self.show_list)
+        self.client_page.edit.connect(self.edit_client)
+        self.client_page.start_session.connect(self.start_session)
+        self.client_page.open_session.connect(self.open_session)
+        self.client_page.archived_changed.connect(lambda _id: self.list_page.refresh())
+        self._menus()
+        self.statusBar().showMessage(f"Database: {store.path}")
+        self.recover_interrupted()
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def who(self) -> str:
+        return self.practitioner.currentText().strip()
+
+    def unit(self) -> str:
+        return self.store.setting("display_unit", "kPa")
+
+    def fmt(self, kpa: float) -> str:
+        return format_vacuum(kpa, self.unit())
+
+    def _practitioner_changed(self) -> None:
+        name = self.who()
+        if name and name not in self.store.practitioners():
+            self.store.add_practitioner(name)
+        if name != self.store.setting("current_practitioner", ""):
+            self.store.set_setting("current_practitioner", name, name)
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        clients = bar.addMenu("&Clients")
+        for text, keys, slot in (
+            ("&New client…", QKeySequence.StandardKey.New, self.new_client),
+            ("&Find client", QKeySequence.StandardKey.Find, self.find_client),
+        ):
+            act = QAction(text, self, shortcut=keys, triggered=slot)
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            clients.addAction(act)
+            self.addAction(act)
+        self.settings_action = QAction("Clinic &settings…", self, triggered=self.open_settings)
+        bar.addMenu("&Settings").addAction(self.settings_action)
+        bar.addMenu("&Help").addAction(QAction("&About Abrasio", self, triggered=self.about))
+        QShortcut(
+            QKeySequence("Ctrl+E"),
+            self.client_page,
+            activated=lambda: self.client_page.client and self.edit_client(self.client_page.client.id),
+        )
+        for key in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(key), self.client_page, activated=self.client_page.start_button.click)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.client_page, activated=self.show_list)
+
+    # -- navigation ------------------------------------------------------------------------------
+    def show_list(self) -> None:
+        self.stack.setCurrentWidget(self.list_page)
+        self.list_page.refresh()
+        self.list_page.focus_search()
+
+    def find_client(self) -> None:
+        self.stack.setCurrentWidget(self.list_page)
+        self.list_page.focus_search()
+
+    def show_client(self, client_id: int) -> None:
+        try:
+            self.client_page.show_client(client_id)
+        except StoreError as exc:
+            QMessageBox.warning(self, "Cannot open client", str(exc))
+            return
+        self.stack.setCurrentWidget(self.client_page)
+        self.client_page.start_button.setFocus()
+
+    def new_client(self) -> ClientDialog:
+        dlg = ClientDialog(self.store, who=self.who(), parent=self)
+        dlg.saved.connect(self.show_client)
+        dlg.saved.connect(lambda _id: self.list_page.refresh())
+        dlg.open()
+        return dlg
+
+    def edit_client(self, client_id: int) -> ClientDialog:
+        dlg = ClientDialog(self.store, self.store.client(client_id), who=self.who(), parent=self)
+        dlg.saved.connect(self.show_client)
+        dlg.saved.connect(lambda _id: self.list_page.refresh())
+        dlg.open()
+        return dlg
+
+    def open_settings(self) -> SettingsDialog:
+        dlg = SettingsDialog(self.store, self.who(), self)
+        dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        dlg.open()
+        return dlg
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Abrasio",
+            f"Abrasio {__version__}\nRecords and live handpiece monitoring for medical "
+            f"microdermabrasion.\n\nDatabase: {self.store.path}",
+        )
+
+    # -- sessions --------------------------------------------------------------------------------
+    def start_session(self, client_id: int):
+        from desktop.session.start_dialog import StartSessionDialog
+
+        dlg = StartSessionDialog(self.store, client_id, self.who(), self.handpiece_url, parent=self)
+        dlg.started.connect(self._open_live)
+        dlg.open()
+        return dlg
+
+    def _open_live(self, session_id: int, link_spec: dict):
+        from desktop.session.live import LiveSessionWindow
+
+        win = LiveSessionWindow(self.store, session_id, link_spec, self.who, parent=self)
+        win.finished.connect(lambda _sid: self._session_closed(win))
+        self.session_windows.append(win)
+        win.show()
+        return win
+
+    def _session_closed(self, win) -> None:
+        if win in self.session_windows:
+            self.session_windows.remove(win)
+        if self.client_page.client:
+            self.show_client(self.client_page.client.id)
+
+    def open_session(self, session_id: int):
+        from desktop.session.review import SessionReviewWindow
+
+        win = SessionReviewWindow(self.store, session_id, self.who, parent=self)
+        win.amended.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        win.show()
+        return win
+
+    def recover_interrupted(self) -> None:
+        """Sessions still 'recording' were cut off (the app was killed): mark them and say so."""
+        for s in self.store.unfinished_sessions():
+            if s.status == "recording":
+                self.store.mark_interrupted(s.id)
+        self.interrupted = [s for s in self.store.unfinished_sessions() if s.status == "interrupted"]
+        if self.interrupted:
+            names = ", ".join(
+                f"{self.store.client(s.client_id).name} ({s.started_at[:16].replace('T', ' ')})"
+                for s in self.interrupted[:3]
+            )
+            n = len(self.interrupted)
+            self.banner_label.setText(
+                f"<b>{n} treatment session{'s were' if n > 1 else ' was'} interrupted</b> and "
+                f"need{'' if n > 1 else 's'} closing with notes: {names}"
+            )
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def _review_interrupted(self):
+        if self.interrupted:
+            win = self.open_session(self.interrupted[0].id)
+            win.amended.connect(self.recover_interrupted)
+            return win
+        return None
+
+    def closeEvent(self, event) -> None:
+        for win in list(self.session_windows):
+            if not win.close():
+                event.ignore()
+                return
+        super().closeEvent(event)

@@ -1,0 +1,152 @@
+"""Qt models over the store: the client list (paged, lazily fetched) and a client's sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from desktop.records import AREAS, fmt_date
+from desktop.store import SessionRow, Store
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _date(text: str | None) -> str:
+    return fmt_date(dt.date.fromisoformat(text[:10])) if text else ""
+
+
+class ClientTableModel(QAbstractTableModel):
+    """Clients matching the search, last visit first. Rows are fetched a page at a time as the view
+    scrolls (``canFetchMore``/``fetchMore``), so 100,000 clients cost one page per keystroke."""
+
+    PAGE = 100
+    COLUMNS = ("Name", "Phone", "Email", "Date of birth", "Last visit")
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.query = ""
+        self.archived = False
+        self._rows: list[dict] = []
+        self._more = False
+        self.refresh()
+
+    def set_filter(self, query: str, archived: bool | None = None) -> None:
+        self.query = query
+        if archived is not None:
+            self.archived = archived
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self._rows = self.store.search_clients(self.query, self.archived, limit=self.PAGE + 1)
+        self._more = len(self._rows) > self.PAGE
+        del self._rows[self.PAGE :]
+        self.endResetModel()
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or not self._more:
+            return
+        rows = self.store.search_clients(
+            self.query, self.archived, limit=self.PAGE + 1, offset=len(self._rows)
+        )
+        self._more = len(rows) > self.PAGE
+        rows = rows[: self.PAGE]
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+        self._rows += rows
+        self.endInsertRows()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def client_id(self, row: int) -> int:
+        return self._rows[row]["id"]
+
+    def data(self, index: _Index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        if role == self.IdRole:
+            return r["id"]
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        col = index.column()
+        if col == 0:
+            return f"{r['last_name']}, {r['first_name']}" if r["first_name"] else r["last_name"]
+        if col == 1:
+            return r["phone"]
+        if col == 2:
+            return r["email"]
+        if col == 3:
+            return _date(r["date_of_birth"])
+        return _date(r["last_visit"]) or "—"
+
+
+class SessionTableModel(QAbstractTableModel):
+    COLUMNS = ("Date", "Status", "Duration", "Areas", "Set-point", "Peak", "Practitioner")
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, sessions: list[SessionRow], unit_fmt, parent=None):
+        super().__init__(parent)
+        self._rows = sessions
+        self._fmt = unit_fmt
+
+    def set_sessions(self, sessions: list[SessionRow]) -> None:
+        self.beginResetModel()
+        self._rows = sessions
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def session_id(self, row: int) -> int:
+        return self._rows[row].id
+
+    def data(self, index: _Index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        s = self._rows[index.row()]
+        if role == self.IdRole:
+            return s.id
+        if role == Qt.ItemDataRole.ForegroundRole and s.status in ("interrupted", "recording"):
+            return QColor("#b00020")
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        col = index.column()
+        if col == 0:
+            return f"{_date(s.started_at)} {s.started_at[11:16]}"
+        if col == 1:
+            return s.status
+        if col == 2:
+            secs = s.summary.get("duration_s")
+            return f"{int(secs) // 60} min" if secs else "—"
+        if col == 3:
+            return ", ".join(AREAS.get(a, a) for a in s.areas)
+        if col == 4:
+            return self._fmt(s.set_point_kpa) if s.set_point_kpa else "—"
+        if col == 5:
+            peak = s.summary.get("peak_kpa")
+            return self._fmt(peak) if peak else "—"
+        return s.practitioner

@@ -1,0 +1,109 @@
+"""Clinic settings: display unit, ceiling defaults, intervals, alarm timing, aftercare, screening rules."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QPlainTextEdit,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from desktop.records import SENSITIVITIES, ScreeningRule
+from desktop.store import Store
+from device.units import UNITS
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, store: Store, who: str = "", parent=None):
+        super().__init__(parent)
+        self.store, self.who = store, who
+        self.setWindowTitle("Clinic settings")
+        self.resize(760, 720)
+        self.unit = QComboBox()
+        self.unit.addItems(UNITS)
+        self.unit.setCurrentText(store.setting("display_unit", "kPa"))
+        defaults = store.setting("ceiling_defaults_kpa", {})
+        self.ceilings = {}
+        form = QFormLayout()
+        form.addRow("Vacuum shown in", self.unit)
+        for key, label in SENSITIVITIES.items():
+            spin = QDoubleSpinBox(suffix=" kPa", decimals=1, minimum=5, maximum=90)
+            spin.setValue(float(defaults.get(key, 45)))
+            self.ceilings[key] = spin
+            form.addRow(f"Default ceiling, {label.lower()} skin", spin)
+        self.series = QSpinBox(suffix=" days", minimum=1, maximum=120)
+        self.series.setValue(int(store.setting("series_interval_days", 14)))
+        self.minimum = QSpinBox(suffix=" days", minimum=0, maximum=120)
+        self.minimum.setValue(int(store.setting("minimum_interval_days", 10)))
+        self.dwell = QDoubleSpinBox(suffix=" s", decimals=1, minimum=1, maximum=30)
+        self.dwell.setValue(float(store.setting("dwell_alarm_seconds", 3.0)))
+        form.addRow("Next session of a series due after", self.series)
+        form.addRow("Warn if sooner than", self.minimum)
+        form.addRow("Dwell alarm after", self.dwell)
+        self.aftercare = QPlainTextEdit("\n".join(store.setting("aftercare_templates", [])))
+        self.aftercare.setFixedHeight(90)
+        form.addRow("Aftercare templates (one a line)", self.aftercare)
+
+        self.rules = store.screening_rules()
+        self.table = QTableWidget(len(self.rules), 4)
+        self.table.setHorizontalHeaderLabels(["Item", "Months after end", "Days after end", "Effect"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, rule in enumerate(self.rules):
+            self.table.setItem(row, 0, QTableWidgetItem(rule.label))
+            months = QSpinBox(minimum=0, maximum=60)
+            months.setValue(rule.months)
+            days = QSpinBox(minimum=0, maximum=365)
+            days.setValue(rule.days)
+            effect = QComboBox()
+            effect.addItems(["block", "warn"])
+            effect.setCurrentText(rule.effect)
+            self.table.setCellWidget(row, 1, months)
+            self.table.setCellWidget(row, 2, days)
+            self.table.setCellWidget(row, 3, effect)
+        rules_box = QGroupBox("Screening rules (0 months and 0 days: counts only while active)")
+        QVBoxLayout(rules_box).addWidget(self.table)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(rules_box, 1)
+        lay.addWidget(buttons)
+
+    def save(self) -> None:
+        s, who = self.store, self.who
+        with s.db.atomic():
+            s.set_setting("display_unit", self.unit.currentText(), who)
+            s.set_setting("ceiling_defaults_kpa", {k: w.value() for k, w in self.ceilings.items()}, who)
+            s.set_setting("series_interval_days", self.series.value(), who)
+            s.set_setting("minimum_interval_days", self.minimum.value(), who)
+            s.set_setting("dwell_alarm_seconds", self.dwell.value(), who)
+            s.set_setting(
+                "aftercare_templates",
+                [t.strip() for t in self.aftercare.toPlainText().splitlines() if t.strip()],
+                who,
+            )
+            for row, rule in enumerate(self.rules):
+                new = ScreeningRule(
+                    rule.code,
+                    self.table.item(row, 0).text().strip() or rule.label,
+                    self.table.cellWidget(row, 1).value(),
+                    self.table.cellWidget(row, 2).value(),
+                    self.table.cellWidget(row, 3).currentText(),
+                    rule.sort,
+                )
+                if new != rule:
+                    s.save_screening_rule(new, who)
+        self.accept()

@@ -1,0 +1,42 @@
+"""Small shared widgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDateEdit, QLabel
+
+EMPTY_DATE = QDate(1900, 1, 1)
+
+
+class OptionalDateEdit(QDateEdit):
+    """A date picker that may be left empty (shown as "—")."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("d MMM yyyy")
+        self.setMinimumDate(EMPTY_DATE)
+        self.setMaximumDate(QDate(2200, 1, 1))
+        self.setSpecialValueText("—")
+        self.setDate(EMPTY_DATE)
+
+    def value(self) -> dt.date | None:
+        d = self.date()
+        return None if d == EMPTY_DATE else dt.date(d.year(), d.month(), d.day())
+
+    def set_value(self, value: dt.date | None) -> None:
+        self.setDate(QDate(value.year, value.month, value.day) if value else EMPTY_DATE)
+
+
+def title(text: str, name: str = "PageTitle") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
+
+
+def set_invalid(widget, invalid: bool) -> None:
+    widget.setProperty("invalid", "true" if invalid else "false")
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

@@ -1,0 +1,1 @@
+"""Abrasio's resource files (icons, stylesheet, sounds). Found through ``desktop.resources``."""
