@@ -170,7 +170,7 @@ def test_screening_tells_what_counts_today_and_until_when(qtbot, window):
 def test_screening_answers_through_the_form(qtbot, window):
     dlg = window.new_client()
     fill(qtbot, dlg, first_name="Sun", last_name="Burnt")
-    box, since, ended, note = dlg.screening.rows["sunburn"]
+    box, _since, ended, note = dlg.screening.rows["sunburn"]
     box.setChecked(True)
     ended.setDate(QDate.currentDate())
     qtbot.keyClicks(note, "shoulders")
