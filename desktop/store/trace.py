@@ -4,7 +4,7 @@ A block holds n samples as four arrays, each delta-coded against the block's fir
 whole compressed with zlib:
 
     seq     uint32  seq[i] - seq0                (0, 1, 2 … : compresses to almost nothing)
-    t       int32   microseconds since t0        (steady steps: compresses well)
+    t       int32   microseconds since t0        (session time; steady steps: compresses well)
     vacuum  int16   0.01 kPa, first difference   (noise limits it to ~1 byte a sample)
     flags   uint8   pump | contact<<1 | crystal<<2
 

@@ -1,0 +1,252 @@
+"""Before a session: re-confirm today's screening, choose the handpiece and the treatment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.records import AREAS, evaluate
+from desktop.session.notes import GRITS
+from desktop.store import Store
+from device.link import discover_ports
+from device.units import UNITS
+
+SIMULATED = "Simulated handpiece"
+
+
+class StartSessionDialog(QDialog):
+    started = Signal(int, dict)
+
+    def __init__(
+        self,
+        store: Store,
+        client_id: int,
+        who: str,
+        default_url: str,
+        parent=None,
+        today: dt.date | None = None,
+    ):
+        super().__init__(parent)
+        self.store, self.who = store, who
+        self.client = store.client(client_id)
+        self.default_url = default_url
+        self.today = today or dt.date.today()
+        self.setWindowTitle(f"Start session — {self.client.name}")
+        self.resize(760, 720)
+        self.last = next((s for s in store.sessions_for_client(client_id)), None)
+
+        # screening
+        self.statuses = evaluate(store.screening(client_id), store.screening_rules(), self.today)
+        active = [s for s in self.statuses if s.active]
+        lines = [("*** " if s.blocks else "** ") + s.message() for s in active]
+        if self.client.pih_risk:
+            lines.append(
+                "* Fitzpatrick IV–VI: risk of post-inflammatory hyperpigmentation — gentler settings."
+            )
+        self.screening = QLabel("<br>".join(lines) or "No active contraindications on record.")
+        self.screening.setWordWrap(True)
+        self.blocked = any(s.blocks for s in self.statuses)
+        self.screening.setStyleSheet("color:#b00020; font-weight:600;" if self.blocked else "")
+        self.confirm = QCheckBox("I asked the client today: the screening above is current.")
+        self.override = QLineEdit()
+        self.override.setPlaceholderText("Why treat despite the contraindication (required to start)")
+        self.override.setVisible(self.blocked)
+        self.consent_ack = QCheckBox(
+            "No consent on file — I have the client's consent for today's treatment."
+        )
+        self.consent_ack.setVisible(self.client.consent_date is None)
+        self.problem = QLabel()
+        self.problem.setObjectName("FieldError")
+
+        # handpiece
+        self.handpiece = QComboBox()
+        self.handpiece.setEditable(True)
+        self.handpiece.addItem(SIMULATED, default_url)
+        for port in discover_ports():
+            self.handpiece.addItem(str(port), port.device)
+        last = store.setting("last_handpiece", {})
+        self.format = QComboBox()
+        self.format.addItems(["abrasio", "text"])
+        self.text_unit = QComboBox()
+        self.text_unit.addItems(UNITS)
+        self.baud = QComboBox()
+        self.baud.addItems(["115200", "230400", "460800", "921600", "57600", "9600"])
+        if last:
+            i = self.handpiece.findData(last.get("url"))
+            if i >= 0:
+                self.handpiece.setCurrentIndex(i)
+            elif last.get("url"):
+                self.handpiece.addItem(last["url"], last["url"])
+                self.handpiece.setCurrentIndex(self.handpiece.count() - 1)
+            self.format.setCurrentText(last.get("format", "abrasio"))
+            self.text_unit.setCurrentText(last.get("unit", "kPa"))
+            self.baud.setCurrentText(str(last.get("baud", 115200)))
+
+        # treatment
+        self.mode = QComboBox()
+        self.mode.addItem("Diamond tip", "diamond")
+        self.mode.addItem("Crystal", "crystal")
+        self.grit = QComboBox()
+        for g in GRITS:
+            self.grit.addItem(g, g)
+        self.flow = QSpinBox(minimum=0, maximum=100, suffix=" %")
+        self.set_point = QDoubleSpinBox(minimum=5, maximum=90, decimals=1, suffix=" kPa")
+        self.planned = QSpinBox(minimum=5, maximum=120, suffix=" min")
+        self.areas = {k: QCheckBox(v) for k, v in AREAS.items()}
+        self.ceiling = QLabel(f"Client's vacuum ceiling: {self.client.vacuum_ceiling_kpa:.1f} kPa")
+        self.differs = QLabel()
+        self.differs.setObjectName("Hint")
+        self.differs.setWordWrap(True)
+        self._defaults()
+        for w in (self.mode, self.grit):
+            w.currentIndexChanged.connect(self._show_differences)
+        for w in (self.flow, self.set_point, self.planned):
+            w.valueChanged.connect(self._show_differences)
+        for box in self.areas.values():
+            box.toggled.connect(self._show_differences)
+        self._show_differences()
+
+        scr = QGroupBox("Screening for today")
+        sl = QVBoxLayout(scr)
+        for w in (self.screening, self.confirm, self.override, self.consent_ack):
+            sl.addWidget(w)
+        hp = QGroupBox("Handpiece")
+        hf = QFormLayout(hp)
+        hf.addRow("Port", self.handpiece)
+        hf.addRow("Format", self.format)
+        hf.addRow("Unit of a text sensor", self.text_unit)
+        hf.addRow("Baud rate", self.baud)
+        tr = QGroupBox("Treatment")
+        tf = QFormLayout(tr)
+        tf.addRow("Handpiece mode", self.mode)
+        tf.addRow("Tip grit", self.grit)
+        tf.addRow("Crystal flow", self.flow)
+        tf.addRow("Set-point", self.set_point)
+        tf.addRow("", self.ceiling)
+        tf.addRow("Planned time", self.planned)
+        area_box = QWidget()
+        grid = QGridLayout(area_box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, box in enumerate(self.areas.values()):
+            grid.addWidget(box, i // 5, i % 5)
+        tf.addRow("Areas", area_box)
+        tf.addRow("", self.differs)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setObjectName("Primary")
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for w in (scr, hp, tr, self.problem, self.buttons):
+            lay.addWidget(w)
+
+    def _defaults(self) -> None:
+        """Start from this client's last session."""
+        last = self.last
+        ceiling = self.client.vacuum_ceiling_kpa
+        if last is None:
+            self.set_point.setValue(round(min(ceiling * 0.75, 35.0), 1))
+            self.planned.setValue(25)
+            return
+        self.mode.setCurrentIndex(max(self.mode.findData(last.mode), 0))
+        self.grit.setCurrentIndex(max(self.grit.findData(last.grit), 0))
+        self.flow.setValue(int(last.crystal_flow or 0))
+        self.set_point.setValue(float(last.set_point_kpa or ceiling * 0.75))
+        self.planned.setValue(int(last.planned_minutes or 25))
+        for a in last.areas:
+            if a in self.areas:
+                self.areas[a].setChecked(True)
+
+    def settings(self) -> dict:
+        return {
+            "mode": self.mode.currentData(),
+            "grit": self.grit.currentData(),
+            "crystal_flow": self.flow.value(),
+            "set_point_kpa": self.set_point.value(),
+            "planned_minutes": self.planned.value(),
+            "areas": [k for k, b in self.areas.items() if b.isChecked()],
+        }
+
+    def _show_differences(self) -> None:
+        if self.last is None:
+            self.differs.setText("First session for this client.")
+            return
+        last = self.last
+        now = self.settings()
+        before = {
+            "mode": last.mode,
+            "grit": last.grit,
+            "crystal_flow": last.crystal_flow or 0,
+            "set_point_kpa": last.set_point_kpa,
+            "planned_minutes": last.planned_minutes,
+            "areas": last.areas,
+        }
+        diffs = [f"{k.replace('_', ' ')}: {before[k]} → {now[k]}" for k in now if before.get(k) != now[k]]
+        when = last.started_at[:10]
+        self.differs.setText(
+            f"Changed since the last session ({when}): " + "; ".join(diffs)
+            if diffs
+            else f"Same settings as the last session ({when})."
+        )
+
+    def link_spec(self) -> dict:
+        text = self.handpiece.currentText()
+        url = self.handpiece.currentData() if self.handpiece.findText(text) >= 0 else text.strip()
+        if text == SIMULATED:
+            url = self.default_url
+        return {
+            "url": url,
+            "format": self.format.currentText(),
+            "unit": self.text_unit.currentText(),
+            "baud": int(self.baud.currentText()),
+        }
+
+    def start(self) -> None:
+        problems = []
+        if not self.confirm.isChecked():
+            problems.append("Confirm that you asked the client about the screening today.")
+        if self.blocked and not self.override.text().strip():
+            problems.append("An active contraindication blocks treatment: record why you treat anyway.")
+        if self.client.consent_date is None and not self.consent_ack.isChecked():
+            problems.append("No consent on file: acknowledge that you have the client's consent.")
+        if self.set_point.value() > self.client.vacuum_ceiling_kpa:
+            problems.append("The set-point is above this client's vacuum ceiling.")
+        if not self.link_spec()["url"]:
+            problems.append("Choose a handpiece.")
+        self.problem.setText("\n".join(problems))
+        if problems:
+            return
+        spec = self.link_spec()
+        self.store.set_setting("last_handpiece", spec, self.who)
+        screening = [
+            {"code": s.rule.code, "active": s.active, "effect": s.rule.effect, "message": s.message()}
+            for s in self.statuses
+        ]
+        sid = self.store.create_session(
+            self.client.id,
+            self.who,
+            handpiece=spec["url"],
+            ceiling_kpa=self.client.vacuum_ceiling_kpa,
+            override_reason=self.override.text().strip() or None,
+            consent_acknowledged=int(self.consent_ack.isChecked()),
+            screening=screening,
+            **self.settings(),
+        )
+        self.accept()
+        self.started.emit(sid, spec)

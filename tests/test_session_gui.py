@@ -1,0 +1,239 @@
+"""A treatment session through the real widgets, the simulator on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.records import Client, ScreeningAnswer
+from desktop.session.live import LiveSessionWindow, RingBuffer
+from desktop.session.start_dialog import StartSessionDialog
+from device.link import LinkState
+from device.simulator import PtySimulator, SimulatedHandpiece
+
+WAIT = 10_000  # ms: every condition's deadline
+
+
+@pytest.fixture
+def client_id(store):
+    return store.add_client(
+        Client(
+            "Maria",
+            "Gonzalez",
+            sensitivity="sensitive",
+            vacuum_ceiling_kpa=30.0,
+            consent_date=dt.date(2026, 1, 2),
+            consent_witness="Dr K",
+        )
+    )
+
+
+def start(qtbot, window, client_id, port) -> LiveSessionWindow:
+    window.show_client(client_id)
+    qtbot.keyClick(window.client_page, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    dlg = window.findChild(StartSessionDialog)
+    assert dlg is not None
+    dlg.handpiece.setEditText(port)
+    dlg.set_point.setValue(22.0)
+    dlg.areas["cheeks"].setChecked(True)
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert "Confirm that you asked" in dlg.problem.text()
+    dlg.confirm.setChecked(True)
+    with qtbot.waitSignal(dlg.started, timeout=WAIT):
+        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    live = window.session_windows[-1]
+    qtbot.waitExposed(live)
+    return live
+
+
+def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
+    path = str(tmp_path / "handpiece")
+    sims = [PtySimulator(SimulatedHandpiece(1000, seed=11), link=path).start()]
+    try:
+        live = start(qtbot, window, client_id, path)
+        # samples reach the graph and the readout
+        qtbot.waitUntil(lambda: n_points(live.curve) > 500, timeout=WAIT)
+        qtbot.waitUntil(lambda: live.readout.text().replace(".", "").isdigit(), timeout=WAIT)
+        assert 15 < float(live.readout.text()) < 30
+        qtbot.waitUntil(lambda: sims[0].device.model.set_point == 22.0, timeout=WAIT)  # set-point sent
+
+        # suction surge above the ceiling: high-priority alarm starts, then ends
+        sims[0].device.surge(40.0)
+        qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("*** Vacuum above"), timeout=WAIT)
+        assert live.engine.highest().priority == "high"
+        assert live.sound.plays >= 1
+        sims[0].device.scenario("glide")
+        qtbot.waitUntil(lambda: live.engine._find("over_ceiling") is None, timeout=WAIT)
+
+        # the tip held still: dwell alarm (medium)
+        sims[0].device.scenario("hold")
+        qtbot.waitUntil(lambda: live.engine._find("dwell") is not None, timeout=WAIT)
+        assert live.alarm_bar.text().startswith("** Tip held still")
+        live.acknowledge()
+        assert live.audio_button.text().startswith("Audio paused")
+        sims[0].device.scenario("glide")
+        qtbot.waitUntil(lambda: live.engine._find("dwell") is None, timeout=WAIT)
+
+        # markers: key M, then a label
+        qtbot.keyClick(live, Qt.Key.Key_M)
+        qtbot.keyClicks(live.marker_label, "left cheek, pass 2")
+        qtbot.keyClick(live.marker_label, Qt.Key.Key_Return)
+        live.drop_marker()
+        assert len(live.markers) == 2 and live.markers[0]["label"] == "left cheek, pass 2"
+
+        # dropped frames are counted, never guessed
+        sims[0].device.drop_frames(20)
+        qtbot.waitUntil(lambda: live.link.stats().frames_lost == 20, timeout=WAIT)
+
+        # notes autosave while typing
+        qtbot.keyClicks(live.notes_panel.notes, "Tolerated well, mild redness")
+        live.notes_panel.erythema.setCurrentIndex(live.notes_panel.erythema.findData("mild"))
+        qtbot.waitUntil(
+            lambda: store.notes(live.session_id)["notes"] == "Tolerated well, mild redness", timeout=WAIT
+        )
+
+        # unplug mid-session: disconnected, keeps running, reconnects by itself
+        seen = _seq_ranges(live)
+        sims[0].disconnect()
+        qtbot.waitUntil(lambda: live.link.state is LinkState.DISCONNECTED, timeout=WAIT)
+        qtbot.waitUntil(lambda: live.readout.text() == "disconnected", timeout=WAIT)
+        qtbot.waitUntil(lambda: live.engine._find("disconnected") is not None, timeout=WAIT)
+        sims.append(PtySimulator(SimulatedHandpiece(1000, seed=12), link=path).start())
+        qtbot.waitUntil(lambda: live.link.state is LinkState.CONNECTED, timeout=WAIT)
+        n = live.samples_received
+        qtbot.waitUntil(lambda: live.samples_received > n + 500, timeout=WAIT)
+        assert live.engine._find("disconnected") is None
+
+        summary = live.end_session()
+        sid = live.session_id
+        assert summary["alarms"] >= 3 and summary["markers"] == 2 and summary["lost"] == 20
+    finally:
+        for s in sims:
+            s.close()
+
+    session = store.session(sid)
+    assert session.status == "completed"
+    tr = store.load_trace(sid)
+    # every sample received is stored, and it is what the simulators sent minus the gaps counted
+    assert len(tr["seq"]) == summary["samples"] == session.samples_recorded
+    spans = _spans(tr["seq"])
+    assert len(spans) == 2  # one run per simulator
+    assert sum(last - first + 1 for first, last in spans) - 20 == len(tr["seq"])
+    assert seen is not None
+    kinds = {a["kind"]: a for a in store.alarms(sid)}
+    assert kinds["over_ceiling"]["priority"] == "high" and kinds["over_ceiling"]["peak_kpa"] > 30
+    assert kinds["over_ceiling"]["ended"] > kinds["over_ceiling"]["started"]
+    assert kinds["dwell"]["acknowledged_by"] == window.who()
+    assert "disconnected" in kinds
+    assert [m["label"] for m in store.markers(sid)] == ["left cheek, pass 2", ""]
+    notes = store.notes(sid)
+    assert notes["erythema"] == "mild" and notes["areas"] == ["cheeks"]
+    # the client's history shows it
+    window.show_client(client_id)
+    assert window.client_page.sessions.rowCount() == 1
+
+    # read back: the whole trace, markers, alarms; amend the notes (logged)
+    review = window.open_session(sid)
+    qtbot.addWidget(review)
+    qtbot.waitUntil(lambda: review.trace is not None, timeout=WAIT)
+    assert n_points(review.curve) == len(tr["seq"])
+    assert "Vacuum above" in review.alarm_list.text()
+    review.start_amend()
+    review.notes_panel.notes.setPlainText("Tolerated well; redness settled in 2 h")
+    review.save_amendment()
+    log = store.change_log("session", sid)
+    assert log[-1]["action"] == "amend notes" and log[-1]["who"] == window.who()
+
+
+def n_points(curve) -> int:
+    """Points given to a curve (before pyqtgraph's view clipping and downsampling)."""
+    return 0 if curve.xData is None else len(curve.xData)
+
+
+def _seq_ranges(live):
+    return live.samples_received
+
+
+def _spans(seq: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of a sequence that restarts (a new device): [(first, last), …]."""
+    breaks = np.flatnonzero(np.diff(seq) <= 0)
+    starts = [0, *(breaks + 1)]
+    ends = [*breaks, len(seq) - 1]
+    return [(int(seq[a]), int(seq[b])) for a, b in zip(starts, ends, strict=True)]
+
+
+def test_contraindication_blocks_start_without_a_reason(qtbot, window, store, client_id):
+    store.save_screening(client_id, [ScreeningAnswer("cold_sores")])
+    window.show_client(client_id)
+    dlg = window.start_session(client_id)
+    dlg.confirm.setChecked(True)
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert "blocks treatment" in dlg.problem.text()
+    assert window.session_windows == []
+    dlg.override.setText("Lesion healed, dermatologist letter on file")
+    dlg.handpiece.setCurrentIndex(0)  # simulated handpiece
+    with qtbot.waitSignal(dlg.started, timeout=WAIT):
+        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    live = window.session_windows[-1]
+    assert store.session(live.session_id).override_reason.startswith("Lesion healed")
+    qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
+    live.end_session()
+
+
+def test_no_consent_needs_an_acknowledgement(qtbot, window, store):
+    cid = store.add_client(Client("No", "Consent"))
+    dlg = window.start_session(cid)
+    dlg.confirm.setChecked(True)
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert "No consent on file" in dlg.problem.text()
+    assert dlg.consent_ack.isVisible()
+
+
+def test_settings_start_from_the_last_session_and_differences_show(qtbot, window, store, client_id):
+    store.create_session(
+        client_id,
+        "x",
+        mode="diamond",
+        grit="coarse",
+        set_point_kpa=18.0,
+        planned_minutes=20,
+        areas=["forehead"],
+        crystal_flow=0,
+    )
+    dlg = window.start_session(client_id)
+    assert dlg.grit.currentData() == "coarse" and dlg.set_point.value() == 18.0
+    assert dlg.areas["forehead"].isChecked()
+    assert "Same settings" in dlg.differs.text()
+    dlg.set_point.setValue(20.0)
+    assert "set point kpa: 18.0 → 20.0" in dlg.differs.text()
+    dlg.reject()
+
+
+def test_no_signal_turns_the_readout_grey(qtbot, window, store, client_id, tmp_path):
+    sim = PtySimulator(SimulatedHandpiece(200, seed=3)).start()
+    try:
+        live = start(qtbot, window, client_id, sim.path)
+        qtbot.waitUntil(lambda: live.samples_received > 50, timeout=WAIT)
+        sim.device.stall(30)
+        qtbot.waitUntil(lambda: live.readout.text() == "no signal", timeout=WAIT)
+        assert live.readout.property("stale") is True
+        assert live.engine._find("no_signal").priority == "low"
+        assert live.alarm_bar.text().startswith("* No signal")
+        live.end_session()
+    finally:
+        sim.close()
+
+
+def test_ring_buffer_keeps_the_newest_contiguous():
+    ring = RingBuffer(1000)
+    for k in range(50):
+        t = np.arange(k * 70, (k + 1) * 70, dtype=float)
+        ring.push(t, t * 2)
+    x, v = ring.since(3500 - 1000)
+    assert x[0] == 2500 and x[-1] == 3499 and (v == x * 2).all()
+    big = np.arange(5000, dtype=float)
+    ring.push(big, big)
+    assert ring.n == 1000 and ring.since(0)[0][0] == 4000
