@@ -137,7 +137,8 @@ class LiveSessionWindow(QMainWindow):
 
         self.setWindowTitle(f"Treatment session — {self.client.name}")
         self.resize(1400, 900)
-        self.notes_timer = QTimer(self, singleShot=True, interval=1000)  # autosave 1 s after typing
+        # Autosave at most 1 s after the first unsaved change (a throttle: steady typing still saves).
+        self.notes_timer = QTimer(self, singleShot=True, interval=1000)
         self.notes_timer.timeout.connect(self.save_notes)
         self._build()
         self.timer = QTimer(self, interval=TICK_MS)
@@ -258,7 +259,9 @@ class LiveSessionWindow(QMainWindow):
 
         self.notes_panel = SessionNotesPanel(self.store.setting("aftercare_templates", []))
         self.notes_panel.set_value(self.store.notes(self.session_id))
-        self.notes_panel.changed.connect(self.notes_timer.start)
+        self.notes_panel.changed.connect(
+            lambda: self.notes_timer.isActive() or self.ended or self.notes_timer.start()
+        )
         self.notes_panel.set_point.valueChanged.connect(self._set_point_changed)
         notes_scroll = QScrollArea()
         notes_scroll.setWidgetResizable(True)

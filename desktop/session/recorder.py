@@ -9,6 +9,7 @@ trace and ~1 s of typing.
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -69,8 +70,11 @@ class TraceRecorder:
     # -- writer thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            store = Store.open(self.db_path)
-        except StoreError as exc:
+            # Not Store.open: its header check opens and closes the file outside SQLite, and closing
+            # any descriptor of a file drops every POSIX lock this process holds on it (SQLite's
+            # own connections included), which would let another process reset the WAL under us.
+            store = Store.connect(self.db_path)
+        except (StoreError, sqlite3.Error) as exc:
             self.error = str(exc)
             return
         self._next_chunk = store.trace_chunk_count(self.session_id)

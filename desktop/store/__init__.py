@@ -88,7 +88,8 @@ class SessionRow:
 def inspect_file(path: Path) -> tuple[list[str], int]:
     """Read-only look at an existing file: (applied migration names, user_version).
 
-    Raises DatabaseFileError when it is not a usable SQLite database.
+    Raises DatabaseFileError when it is not a usable SQLite database. Call it only before this process
+    has SQLite connections to the file (see ``Store.connect``).
     """
     try:
         with open(path, "rb") as fh:
@@ -211,9 +212,18 @@ class Store:
             raise StoreBugError(f"Upgrading {path} failed and was rolled back: {exc!r}") from exc
         return store
 
+    @classmethod
+    def connect(cls, path: str | os.PathLike) -> Store:
+        """Another connection to a file this process already opened with ``open`` (another thread).
+
+        Only SQLite touches the file here: ``open``'s header check reads it with a plain file handle,
+        and closing that handle would drop the POSIX locks of every SQLite connection in this process.
+        """
+        return cls(Path(path), _connect(Path(path)))
+
     def reopen(self) -> Store:
         """Another connection to the same file (for another thread)."""
-        return Store(self.path, _connect(self.path))
+        return Store.connect(self.path)
 
     def close(self) -> None:
         self.conn.close()
