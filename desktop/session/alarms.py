@@ -13,6 +13,7 @@ samples and link figures; it says which alarms start and end.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -57,34 +58,52 @@ class Alarm:
 
 @dataclass
 class StrokeDetector:
-    """Counts strokes (the dip-and-recover of the tip gliding) and knows when the last one was."""
+    """Counts strokes (the dip-and-recover of the tip gliding) and knows when the last one was.
 
-    dip_fraction: float = 0.08  # a stroke dips at least this far below the recent plateau…
-    recover_fraction: float = 0.03  # …and comes back to within this of it
+    The plateau follows rises at once and decays toward the reading with a 1 s time constant, so a
+    0.3 s stroke dip stands out from it while a lasting change of level (a surge ending, a new
+    set-point) is absorbed within a few seconds and is never taken for a stroke.
+    """
+
+    dip_fraction: float = 0.08  # a stroke dips at least this far below the plateau…
+    recover_fraction: float = 0.03  # …and comes back to within this of it…
+    max_dip_s: float = 1.0  # …within this time
     min_dip_kpa: float = 1.2  # never call noise a stroke
+    tau_s: float = 1.0
     plateau: float = 0.0
     in_dip: bool = False
+    dip_start: float = 0.0
     strokes: int = 0
     last_stroke: float | None = None
     contact_since: float | None = None
+    _last_t: float | None = None
 
     def feed(self, t: float, v: float, contact: bool) -> None:
         if not contact:
             self.contact_since = None
             self.in_dip = False
             self.plateau = 0.0
+            self._last_t = t
             return
         if self.contact_since is None:
             self.contact_since = t
-        # plateau: follows rises at once, decays slowly (so a dip does not drag it down)
-        self.plateau = v if v > self.plateau else self.plateau - (self.plateau - v) * 0.0005
+        dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 0.1)
+        self._last_t = t
+        if v >= self.plateau:
+            self.plateau = v
+        else:
+            self.plateau -= (self.plateau - v) * (1.0 - math.exp(-dt / self.tau_s))
         dip = max(self.plateau * self.dip_fraction, self.min_dip_kpa)
-        if not self.in_dip and v < self.plateau - dip:
-            self.in_dip = True
-        elif self.in_dip and v > self.plateau - max(self.plateau * self.recover_fraction, dip / 3):
+        if not self.in_dip:
+            if v < self.plateau - dip:
+                self.in_dip, self.dip_start = True, t
+        elif v > self.plateau - max(self.plateau * self.recover_fraction, dip / 3):
             self.in_dip = False
-            self.strokes += 1
-            self.last_stroke = t
+            if t - self.dip_start <= self.max_dip_s:
+                self.strokes += 1
+                self.last_stroke = t
+        elif t - self.dip_start > self.max_dip_s:
+            self.in_dip = False  # a change of level, not a stroke
 
     def still_for(self, t: float) -> float:
         """Seconds the tip has been in contact without a stroke."""
@@ -102,7 +121,12 @@ class AlarmEngine:
     no_signal_s: float = 1.0
     alarms: list[Alarm] = field(default_factory=list)
     strokes: StrokeDetector = field(default_factory=StrokeDetector)
+    confirm_s: float = 0.05
+    clear_s: float = 0.2
     _next_key: int = 1
+    _above_since: float | None = None
+    _above_peak: float = 0.0
+    _below_since: float | None = None
 
     def active(self) -> list[Alarm]:
         return [a for a in self.alarms if a.active]
@@ -139,25 +163,50 @@ class AlarmEngine:
             changed.append(alarm)
 
     def feed(self, t, vacuum, contact) -> list[Alarm]:
-        """Samples (sequences of session time, kPa, contact). Returns alarms started, updated or ended."""
+        """Samples (sequences of session time, kPa, contact). Returns alarms started, updated or ended.
+
+        Over the ceiling: starts once the reading has stayed above it for ``confirm_s`` (50 ms: one
+        noisy sample is not an alarm), ends once it has stayed below ``ceiling - hysteresis`` for
+        ``clear_s``, so a reading hovering at the ceiling gives one alarm, not a chatter of them.
+        """
         changed: list[Alarm] = []
         ceiling = self.ceiling_kpa
+        clear_below = ceiling - max(0.5, 0.02 * ceiling)
         strokes = self.strokes
         over = self._find("over_ceiling")
         for ti, v, c in zip(t, vacuum, contact, strict=True):
             if v > ceiling:
+                self._below_since = None
                 if over is None:
-                    self._set(
-                        "over_ceiling", True, ti, "high", "Vacuum above this client's ceiling", changed, v
-                    )
-                    over = self._find("over_ceiling")
+                    if self._above_since is None:
+                        self._above_since, self._above_peak = ti, v
+                    self._above_peak = max(self._above_peak, v)
+                    if ti - self._above_since >= self.confirm_s:
+                        self._set(
+                            "over_ceiling",
+                            True,
+                            self._above_since,
+                            "high",
+                            "Vacuum above this client's ceiling",
+                            changed,
+                            self._above_peak,
+                        )
+                        over = self._find("over_ceiling")
                 elif v > (over.peak_kpa or 0):
                     over.peak_kpa = v
                     if over not in changed:
                         changed.append(over)
-            elif over is not None:
-                self._set("over_ceiling", False, ti, "high", "", changed)
-                over = None
+            else:
+                self._above_since = None
+                if over is not None and v < clear_below:
+                    if self._below_since is None:
+                        self._below_since = ti
+                    if ti - self._below_since >= self.clear_s:
+                        self._set("over_ceiling", False, self._below_since, "high", "", changed)
+                        over = None
+                        self._below_since = None
+                elif over is not None:
+                    self._below_since = None
             strokes.feed(ti, v, bool(c))
             still = strokes.still_for(ti) > self.dwell_s
             if still != (self._find("dwell") is not None):
