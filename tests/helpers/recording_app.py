@@ -1,4 +1,6 @@
-"""A real Abrasio process recording a session, for the crash test: ``python -m tests.helpers.recording_app DB``.
+"""A real Abrasio process recording a session, for the crash test
+
+Run as ``python -m tests.helpers.recording_app DB``.
 
 It starts a session on the in-process simulated handpiece (1,000 samples/s), "types" a note every
 100 ms, prints ``<session id> <monotonic start>`` once recording, and runs until it is killed.

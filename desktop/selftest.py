@@ -1,0 +1,162 @@
+"""``abrasio --self-test``: what a clinic's IT person runs after installing. No screen needed.
+
+One line per check; exit status 0 only if every check passes. Works the same from source and from
+the PyInstaller bundle (it says which resources folder it used).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+RECORD_S = 2.0
+
+
+class SelfTest:
+    def __init__(self, out=None):
+        if out is None and sys.stdout is None:  # a windowed (GUI) executable has no console
+            out = open(Path(tempfile.gettempdir()) / "abrasio-self-test.txt", "w", encoding="utf-8")  # noqa: SIM115
+        self.out = out or sys.stdout
+        self.failures = 0
+
+    def check(self, name: str, fn):
+        t0 = time.monotonic()
+        try:
+            detail = fn()
+        except Exception as exc:  # a self-test reports every failure, whatever it is
+            self.failures += 1
+            print(f"FAIL {name}: {type(exc).__name__}: {exc}", file=self.out, flush=True)
+            if os.environ.get("ABRASIO_SELFTEST_TRACE"):
+                traceback.print_exc()
+            return None
+        ms = (time.monotonic() - t0) * 1000
+        print(f"ok   {name}{f' — {detail}' if detail else ''} ({ms:.0f} ms)", file=self.out, flush=True)
+        return detail
+
+
+def run_self_test(out=None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    st = SelfTest(out)
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def qt_messages(_mode, _context, message):
+        if "propagateSizeHints" not in message:  # offscreen has no window manager to tell
+            print(f"qt: {message}", file=sys.stderr)
+
+    qInstallMessageHandler(qt_messages)
+    from desktop import __version__
+
+    print(
+        f"Abrasio {__version__} self-test, Python {sys.version.split()[0]}, "
+        f"{'bundle' if getattr(sys, 'frozen', False) else 'source'}",
+        file=st.out,
+        flush=True,
+    )
+    ctx: dict = {}
+
+    def qt():
+        from PySide6 import __version__ as pyside
+        from PySide6.QtWidgets import QApplication
+
+        ctx["app"] = QApplication.instance() or QApplication([])
+        return f"PySide6 {pyside}, platform {ctx['app'].platformName()}"
+
+    def resources():
+        from PySide6.QtGui import QIcon
+
+        from desktop.resources import resource_path, resources_root
+
+        icon = QIcon(str(resource_path("icons/abrasio.svg")))
+        if icon.pixmap(64, 64).isNull():
+            raise RuntimeError("the application icon does not render")
+        qss = resource_path("abrasio.qss").read_text(encoding="utf-8")
+        ctx["app"].setStyleSheet(qss)
+        resource_path("alarm-high.wav")
+        return f"icon, stylesheet and alarm sound from {resources_root()}"
+
+    def database():
+        from desktop.store import Store
+        from desktop.store.migrations import SCHEMA_VERSION
+
+        ctx["dir"] = tempfile.TemporaryDirectory(prefix="abrasio-selftest-")
+        store = Store.open(Path(ctx["dir"].name) / "selftest.db")
+        ctx["store"] = store
+        if store.schema_version != SCHEMA_VERSION:
+            raise RuntimeError(f"schema {store.schema_version}, expected {SCHEMA_VERSION}")
+        return f"fresh database, {SCHEMA_VERSION} migrations applied"
+
+    def client():
+        from desktop.records import Client
+
+        ctx["client"] = ctx["store"].add_client(Client("Self", "Test", vacuum_ceiling_kpa=45.0), "self-test")
+        return f"client {ctx['client']}"
+
+    def handpiece():
+        from device.link import HandpieceLink, wait_until
+
+        link = HandpieceLink("sim://?rate=1000&auto=0&seed=1").start()
+        try:
+            if not wait_until(lambda: link.stats().hello and link.stats().samples > 100, 5.0):
+                raise RuntimeError(f"no samples (state {link.state.value}: {link.stats().reason})")
+            return f"{link.stats().hello.model}, firmware {link.stats().hello.firmware}"
+        finally:
+            link.close()
+
+    def session():
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        from desktop.session.live import LiveSessionWindow
+
+        store = ctx["store"]
+        sid = store.create_session(
+            ctx["client"], "self-test", set_point_kpa=30.0, ceiling_kpa=45.0, areas=["forehead"]
+        )
+        live = LiveSessionWindow(store, sid, {"url": "sim://?rate=1000&auto=0&seed=2"}, lambda: "self-test")
+        live.show()
+        live.notes_panel.notes.setPlainText("Self-test session")
+        loop = QEventLoop()
+        QTimer.singleShot(int(RECORD_S * 1000), loop.quit)
+        loop.exec()
+        summary = live.end_session()
+        live.summary_box.close()
+        live.close()
+        ctx["session"], ctx["summary"] = sid, summary
+        return f"{summary['samples']} samples in {summary['duration_s']} s, {summary['lost']} lost"
+
+    def read_back():
+        store, sid, summary = ctx["store"], ctx["session"], ctx["summary"]
+        trace = store.load_trace(sid)
+        if len(trace["seq"]) != summary["samples"] or summary["samples"] < 1000:
+            raise RuntimeError(f"{len(trace['seq'])} samples stored, {summary['samples']} received")
+        if store.notes(sid)["notes"] != "Self-test session":
+            raise RuntimeError("the notes were not saved")
+        if store.session(sid).status != "completed":
+            raise RuntimeError("the session was not completed")
+        return f"{len(trace['seq'])} samples and the notes read back"
+
+    def integrity():
+        result = ctx["store"].integrity_check()
+        if result != "ok":
+            raise RuntimeError(result)
+        return "PRAGMA integrity_check: ok"
+
+    for name, fn in (
+        ("Qt", qt),
+        ("resources", resources),
+        ("database", database),
+        ("client", client),
+        ("handpiece", handpiece),
+        ("session", session),
+        ("read back", read_back),
+        ("integrity", integrity),
+    ):
+        if st.check(name, fn) is None and name in ("Qt", "database"):
+            break  # nothing after can work
+    if "store" in ctx:
+        ctx["store"].close()
+    print(f"self-test {'passed' if not st.failures else f'FAILED ({st.failures})'}", file=st.out, flush=True)
+    return 0 if not st.failures else 1
