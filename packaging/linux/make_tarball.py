@@ -43,7 +43,8 @@ cp -R "$here/Abrasio/." "$dest.new/"
 cp "$here/abrasio.png" "$dest.new/abrasio.png"
 rm -rf "$dest.old"; [ -d "$dest" ] && mv "$dest" "$dest.old"
 mv "$dest.new" "$dest" && rm -rf "$dest.old"
-sed -e "s|@EXEC@|$dest/Abrasio|" -e "s|@ICON@|$dest/abrasio.png|" "$here/abrasio.desktop" > "$apps/abrasio.desktop"
+sed -e "s|@EXEC@|$dest/Abrasio|" -e "s|@ICON@|$dest/abrasio.png|" \\
+    "$here/abrasio.desktop" > "$apps/abrasio.desktop"
 echo "Abrasio installed in $dest. Check it with: $dest/Abrasio --self-test"
 """
 
