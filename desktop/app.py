@@ -94,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(store, handpiece_url=args.handpiece)
     window.show()
+    if os.environ.get("ABRASIO_STARTUP_PROBE"):  # benchmarks/: time to the client list, then quit
+        from PySide6.QtCore import QTimer
+
+        def shown():
+            print(f"shown clients {window.list_page.model.rowCount()}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
     code = app.exec()
     store.close()
     return code

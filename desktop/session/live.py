@@ -53,8 +53,10 @@ class RingBuffer:
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self.t = np.zeros(2 * capacity)
-        self.v = np.zeros(2 * capacity)
+        # np.full, not np.zeros: the pages are touched now, so memory is flat for the whole session
+        # (zeros are mapped lazily and would grow resident memory as the first 5 minutes fill).
+        self.t = np.full(2 * capacity, 0.0)
+        self.v = np.full(2 * capacity, 0.0)
         self.n = 0  # samples in the buffer
         self.end = 0  # index after the newest
 
@@ -133,7 +135,6 @@ class LiveSessionWindow(QMainWindow):
         self._marker_items: list = []
         self._alarm_regions: dict[int, pg.LinearRegionItem] = {}
         self._sounded: set[int] = set()
-        self.latencies: list[float] = []  # host receive → graph, for benchmarks (bounded)
 
         self.setWindowTitle(f"Treatment session — {self.client.name}")
         self.resize(1400, 900)
@@ -383,8 +384,6 @@ class LiveSessionWindow(QMainWindow):
             self._n_contact += int(contact.sum())
         for alarm in self.engine.feed(x, v, contact):
             self._alarm_changed(alarm)
-        if len(self.latencies) < 200_000:
-            self.latencies.append(now - batch[-1].host_time)
 
     def _draw(self, now: float, stats, age: float | None) -> None:
         x, v = self.ring.since((self._last_t or 0) - self.window_s)

@@ -1,0 +1,1 @@
+"""Abrasio's benchmarks: ``python -m benchmarks [--quick]``. See benchmarks/README.md."""

@@ -1,0 +1,91 @@
+"""Run every benchmark; print a table and write benchmarks/results/latest.json.
+
+python -m benchmarks            the full run (about 8 minutes on 2 cores)
+python -m benchmarks --quick    each measure briefly (CI runs this so it cannot rot)
+python -m benchmarks --only decoder,storage
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks import measures
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ORDER = ("decoder", "end_to_end", "redraw", "memory", "storage", "startup")
+
+
+def table(results: list[dict]) -> str:
+    lines = [f"{'measure':44} {'value':>14} {'target':>14} {'ratio':>8}  met"]
+    for r in results:
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else ""
+        met = {True: "yes", False: "NO", None: ""}[r.get("met")]
+        value = (
+            f"{r['value']:,.3g} {r['unit']}"
+            if isinstance(r["value"], float)
+            else f"{r['value']:,} {r['unit']}"
+        )
+        target = r.get("target_text", "")
+        lines.append(f"{r['name'][:44]:44} {value:>14} {target:>14} {ratio:>8}  {met}")
+        if r.get("limit_text"):
+            lines.append(f"{'':44} {'':>14} {r['limit_text']:>14} {r['limit_ratio']:>8.2f}  (physical limit)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="brief runs, to prove the benchmarks work")
+    ap.add_argument("--only", help=f"comma-separated subset of {', '.join(ORDER)}")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="JSON file (default benchmarks/results/latest.json; "
+        "--quick writes benchmarks/results/quick.json)",
+    )
+    args = ap.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(ORDER)
+    results: list[dict] = []
+    started = time.monotonic()
+    for name in chosen:
+        t0 = time.monotonic()
+        print(f"== {name}", flush=True)
+        for r in getattr(measures, name)(quick=args.quick):
+            r["group"] = name
+            results.append(r)
+            print("   " + table([r]).splitlines()[-1 if not r.get("limit_text") else -2], flush=True)
+        print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
+    report = {
+        "schema": 1,
+        "when": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "seconds": round(time.monotonic() - started, 1),
+        "results": results,
+    }
+    out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print(table(results))
+    print(f"\nwritten {out} ({report['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
