@@ -13,6 +13,8 @@ from device.link import LinkState, discover_ports
 from device.simulator import PtySimulator, SimulatedHandpiece
 from tests.conftest import until
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
+
 
 def collect(link, into: list, count: int):
     def done():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from desktop.session.live import LiveSessionWindow, RingBuffer
 from desktop.session.start_dialog import StartSessionDialog
 from device.link import LinkState
 from device.simulator import PtySimulator, SimulatedHandpiece
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
 
 WAIT = 10_000  # ms: every condition's deadline
 
