@@ -1,6 +1,7 @@
 """The audible part of an alarm, without QtMultimedia.
 
-PySide6-Essentials has no QtMultimedia (it is in the ~90 MB larger Addons wheel), so the alarm WAV is
+PySide6-Essentials has no QtMultimedia: it is in the Addons wheel (175 MB download; QtMultimedia and
+its FFmpeg libraries alone are 63 MB unpacked, which the bundle would carry), so the alarm WAV is
 played by what every platform already has: ``winsound`` on Windows (standard library), ``afplay`` on
 macOS, ``paplay``/``aplay`` on Linux — started asynchronously through QProcess, never waited on. Where
 none exists (or no audio device answers), the system beep is used.
