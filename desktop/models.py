@@ -17,7 +17,25 @@ def _date(text: str | None) -> str:
     return fmt_date(dt.date.fromisoformat(text[:10])) if text else ""
 
 
-class ClientTableModel(QAbstractTableModel):
+class _RowsModel(QAbstractTableModel):
+    """A read-only table over a Python list ``_rows``, with fixed ``COLUMNS``."""
+
+    COLUMNS: tuple[str, ...] = ()
+    _rows: list
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+
+class ClientTableModel(_RowsModel):
     """Clients matching the search, last visit first. Rows are fetched a page at a time as the view
     scrolls (``canFetchMore``/``fetchMore``), so 100,000 clients cost one page per keystroke."""
 
@@ -62,17 +80,6 @@ class ClientTableModel(QAbstractTableModel):
         self._rows += rows
         self.endInsertRows()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
     def client_id(self, row: int) -> int:
         return self._rows[row]["id"]
 
@@ -96,7 +103,7 @@ class ClientTableModel(QAbstractTableModel):
         return _date(r["last_visit"]) or "—"
 
 
-class SessionTableModel(QAbstractTableModel):
+class SessionTableModel(_RowsModel):
     COLUMNS = ("Date", "Status", "Duration", "Areas", "Set-point", "Peak", "Practitioner")
     IdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -109,17 +116,6 @@ class SessionTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = sessions
         self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def session_id(self, row: int) -> int:
         return self._rows[row].id
