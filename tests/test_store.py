@@ -203,3 +203,33 @@ def test_trace_blocks_round_trip(vac, seq0):
     assert np.allclose(tt, t, atol=1e-6)
     assert np.allclose(v, np.round(np.array(vac) * 100) / 100)
     assert block.vmax == pytest.approx(max(round(x * 100) for x in vac) / 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_any_typed_search_is_answered_never_raised(tmp_path_factory, query):
+    store = _search_store(tmp_path_factory)
+    rows = store.search_clients(query)
+    assert store.count_clients(query) >= len(rows)
+
+
+_SEARCH_STORES: dict = {}
+
+
+def _search_store(factory):
+    if "s" not in _SEARCH_STORES:
+        s = Store.open(factory.mktemp("search") / "s.db")
+        s.add_client(Client("Léa", "O'Brien-Smith", phone="+44 (0)20 7946-0018", email="lea@example.org"))
+        _SEARCH_STORES["s"] = s
+    return _SEARCH_STORES["s"]
+
+
+def test_short_words_match_word_starts_with_accents_folded(tmp_path):
+    store = Store.open(tmp_path / "a.db")
+    lea = store.add_client(Client("Léa", "Moreau", email="lea.m@example.org"))
+    ma = store.add_client(Client("Maria", "Rossi"))
+    assert [r["id"] for r in store.search_clients("le")] == [lea]
+    assert [r["id"] for r in store.search_clients("ma ro")] == [ma]
+    assert [r["id"] for r in store.search_clients("mo")] == [lea]
+    assert store.search_clients("ar") == []  # not the start of a word
+    store.close()

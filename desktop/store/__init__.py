@@ -367,26 +367,25 @@ class Store:
 
     @staticmethod
     def _search_sql(query: str, archived: bool) -> tuple[str, list]:
+        """Every word must match: 3+ characters anywhere (trigram index), 1–2 characters at the start
+        of a word (prefix index). A query of digits and phone punctuation is one phone number."""
         where, params = ["c.archived = ?"], [int(archived)]
-        fts_terms = []
+        query = "".join(ch if ch.isprintable() else " " for ch in query)  # pasted NULs, tabs…
+        substrings, prefixes = [], []
         words = query.split()
         if _PHONE_QUERY.fullmatch(query.strip() or "x"):
             words = [phone_digits(query)]  # "7700 900 12" is one number, however it is spaced
         for word in words:
             digits = phone_digits(word)
             term = digits if digits and len(digits) >= len(word.strip("+()-.")) else word
-            if len(term) >= 3:
-                fts_terms.append('"' + term.replace('"', '""') + '"')
-            else:
-                like = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                where.append(
-                    "(c.first_name LIKE ? ESCAPE '\\' OR c.last_name LIKE ? ESCAPE '\\' "
-                    "OR c.email LIKE ? ESCAPE '\\' OR c.phone_digits LIKE ? ESCAPE '\\')"
-                )
-                params += [like] * 4
-        if fts_terms:
+            quoted = '"' + term.replace('"', '""') + '"'
+            (substrings if len(term) >= 3 else prefixes).append(quoted)
+        if substrings:
             where.append("c.id IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ?)")
-            params.append(" ".join(fts_terms))
+            params.append(" ".join(substrings))
+        if prefixes:
+            where.append("c.id IN (SELECT rowid FROM clients_words WHERE clients_words MATCH ?)")
+            params.append(" ".join(f"{p}*" for p in prefixes))
         return " AND ".join(where), params
 
     def search_clients(
