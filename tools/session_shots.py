@@ -28,6 +28,8 @@ def session_shots(window, store, shoot, settle) -> None:
     shoot(live, "live-session.png")
     last_device().surge(38.0, 6.0)
     settle(2500)
+    live._flash_on = True  # the lit half of the flash cycle
+    live._update_bar()
     shoot(live, "live-session-alarm.png")
     settle(5000)
     live.drop_marker("left cheek, pass 2")
