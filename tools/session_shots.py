@@ -28,9 +28,11 @@ def session_shots(window, store, shoot, settle) -> None:
     shoot(live, "live-session.png")
     last_device().surge(38.0, 6.0)
     settle(2500)
-    live._flash_on = True  # the lit half of the flash cycle
+    live.flash_timer.stop()  # hold the lit half of the flash cycle for the picture
+    live._flash_on = True
     live._update_bar()
     shoot(live, "live-session-alarm.png")
+    live.flash_timer.start()
     settle(5000)
     live.drop_marker("left cheek, pass 2")
     settle(3000)
