@@ -56,14 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(ORDER)
     results: list[dict] = []
+    errors: dict[str, str] = {}
     started = time.monotonic()
     for name in chosen:
         t0 = time.monotonic()
         print(f"== {name}", flush=True)
-        for r in getattr(measures, name)(quick=args.quick):
-            r["group"] = name
-            results.append(r)
-            print("   " + table([r]).splitlines()[-1 if not r.get("limit_text") else -2], flush=True)
+        try:
+            for r in getattr(measures, name)(quick=args.quick):
+                r["group"] = name
+                results.append(r)
+                print("   " + table([r]).splitlines()[-1 if not r.get("limit_text") else -2], flush=True)
+        except Exception as exc:  # one broken measure must not hide the others; it still fails the run
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            print(f"   ERROR {errors[name]}", flush=True)
         print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
     report = {
         "schema": 1,
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "seconds": round(time.monotonic() - started, 1),
         "results": results,
+        "errors": errors,
     }
     out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     print(f"\nwritten {out} ({report['seconds']} s)")
-    return 0
+    for name, error in errors.items():
+        print(f"benchmark {name} did not run: {error}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
