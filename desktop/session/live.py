@@ -120,6 +120,7 @@ class LiveSessionWindow(QMainWindow):
         self._prev_state = LinkState.CONNECTING
         self._set_point_sent = False
         self._lost_seen = 0
+        self._lost_pending = 0
         self._loss_times: list[float] = []
         self.samples_received = 0
         self.contact_s = 0.0
@@ -348,7 +349,7 @@ class LiveSessionWindow(QMainWindow):
         lost = stats.frames_lost + stats.overflow_dropped
         if lost > self._lost_seen:
             self._loss_times.append(now)
-            self.recorder_lost = lost - self._lost_seen
+            self._lost_pending += lost - self._lost_seen  # stored with the next batch of samples
             self._lost_seen = lost
         self._loss_times = [t for t in self._loss_times if now - t < 5.0]
         age = None if stats.last_sample_time is None else now - stats.last_sample_time
@@ -374,8 +375,7 @@ class LiveSessionWindow(QMainWindow):
             # first sample, or the device clock jumped (device restarted): anchor to the host clock
             self._x_offset = host_x - dev_t[0]
         x = dev_t + self._x_offset
-        lost = getattr(self, "recorder_lost", 0)
-        self.recorder_lost = 0
+        lost, self._lost_pending = self._lost_pending, 0
         self.recorder.add_samples(seq, x, v, flags, lost)  # stored in session time, like markers
         self.ring.push(x, v)
         self.samples_received += n
