@@ -120,6 +120,7 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
 
     session = store.session(sid)
     assert session.status == "completed"
+    assert session.samples_lost == 20
     tr = store.load_trace(sid)
     # every sample received is stored, and it is what the simulators sent minus the gaps counted
     assert len(tr["seq"]) == summary["samples"] == session.samples_recorded

@@ -1,0 +1,46 @@
+"""Open every window Abrasio has and close it again, on a demo database."""
+
+from __future__ import annotations
+
+from desktop.demo import create_demo
+from desktop.session.review import SessionReviewWindow
+from desktop.session.start_dialog import StartSessionDialog
+
+WAIT = 10_000
+
+
+def test_every_window_opens_and_closes(qtbot, window, store):
+    create_demo(store, n_clients=12, seed=2)
+    window.list_page.refresh()
+    assert window.list_page.model.rowCount() == 12
+    with_trace = store._q("SELECT DISTINCT session_id FROM vacuum_trace_chunks LIMIT 1")[0]["session_id"]
+    cid = store.session(with_trace).client_id
+    window.show_client(cid)
+    assert window.client_page.sessions.rowCount() >= 1
+
+    for dlg in (window.new_client(), window.edit_client(cid), window.open_settings()):
+        qtbot.waitExposed(dlg)
+        dlg.reject()
+        qtbot.waitUntil(lambda d=dlg: not d.isVisible(), timeout=WAIT)
+
+    start = window.start_session(cid)
+    assert isinstance(start, StartSessionDialog)
+    start.confirm.setChecked(True)
+    start.override.setText("smoke test")
+    start.consent_ack.setChecked(True)
+    start.handpiece.setCurrentIndex(0)  # the simulated handpiece
+    with qtbot.waitSignal(start.started, timeout=WAIT):
+        start.start()
+    live = window.session_windows[-1]
+    qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
+    live.close()  # closing the window ends the session
+    qtbot.waitUntil(lambda: live.ended, timeout=WAIT)
+    live.summary_box.close()
+
+    review = window.open_session(with_trace)
+    assert isinstance(review, SessionReviewWindow)
+    qtbot.addWidget(review)
+    qtbot.waitUntil(lambda: review.trace is not None, timeout=WAIT)
+    assert len(review.trace["seq"]) > 1000
+    review.close()
+    window.close()
