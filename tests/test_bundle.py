@@ -78,3 +78,34 @@ def test_install_script_installs_per_user_and_keeps_the_database(tmp_path):
     entry = (home / ".local" / "share" / "applications" / "abrasio.desktop").read_text()
     assert f"Exec={home}/.local/opt/Abrasio/Abrasio" in entry
     assert (data / "abrasio.db").read_bytes() == b"clinic data stays"
+
+
+def test_bundle_starts_on_a_real_x_display(bundle, tmp_path):
+    """The xcb platform plugin loads (all its libraries are in the bundle or on the machine)."""
+    import shutil
+    import time
+
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb is missing: `bash dev test` installs it (package xvfb)")
+    display = f":{90 + os.getpid() % 100}"
+    server = subprocess.Popen(
+        [xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
+        deadline = time.monotonic() + 10
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert socket.exists(), "Xvfb did not start"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "QT_"))}
+        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", ABRASIO_STARTUP_PROBE="1")
+        result = subprocess.run(
+            [str(bundle), "--db", str(tmp_path / "x.db")], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0 and "shown clients 0" in result.stdout, result.stdout + result.stderr
+    finally:
+        server.terminate()
+        server.wait()
