@@ -443,7 +443,7 @@ class LiveSessionWindow(QMainWindow):
     # -- alarms ----------------------------------------------------------------------------------
     def _alarm_changed(self, alarm: Alarm) -> None:
         self.recorder.save_alarm(alarm.key, alarm.record())
-        if alarm.key not in self._alarm_regions and alarm.kind in ("over_ceiling", "dwell"):
+        if alarm.key not in self._alarm_regions:  # every alarm is drawn on the trace, in its colour
             colour = pg.mkColor(COLOUR[alarm.priority])
             colour.setAlpha(50)
             region = pg.LinearRegionItem((0, 0), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None))

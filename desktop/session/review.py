@@ -187,12 +187,11 @@ class SessionReviewWindow(QMainWindow):
             colour = pg.mkColor(COLOUR.get(a["priority"], "#888888"))
             colour.setAlpha(50)
             end = a["ended"] if a["ended"] is not None else a["started"]
-            if a["kind"] in ("over_ceiling", "dwell"):
-                self.plot.addItem(
-                    pg.LinearRegionItem(
-                        (a["started"], end), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
-                    )
+            self.plot.addItem(
+                pg.LinearRegionItem(
+                    (a["started"], end), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
                 )
+            )
             peak = f", peak {format_vacuum(a['peak_kpa'], self.unit)}" if a["peak_kpa"] else ""
             ack = f", acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else ""
             lines.append(
