@@ -1,4 +1,4 @@
-"""The PyInstaller bundle, tested like the source. Built by ``bash dev test`` before these run."""
+"""The PyInstaller bundle, tested like the source. Built by ``bash ./dev test`` before these run."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def run_self_test(exe: Path, cwd: Path) -> subprocess.CompletedProcess:
 def bundle():
     exe = BUNDLE / "Abrasio"
     if not exe.exists():
-        pytest.fail("dist/Abrasio is missing: run `bash dev bundle` (bash dev test builds it)")
+        pytest.fail("dist/Abrasio is missing: run `bash ./dev bundle` (bash ./dev test builds it)")
     return exe
 
 
@@ -87,7 +87,7 @@ def test_bundle_starts_on_a_real_x_display(bundle, tmp_path):
 
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
-        pytest.fail("Xvfb is missing: `bash dev test` installs it (package xvfb)")
+        pytest.fail("Xvfb is missing: `bash ./dev test` installs it (package xvfb)")
     display = f":{90 + os.getpid() % 100}"
     server = subprocess.Popen(
         [xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],

@@ -100,7 +100,6 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         )
 
         # unplug mid-session: disconnected, keeps running, reconnects by itself
-        seen = _seq_ranges(live)
         sims[0].disconnect()
         qtbot.waitUntil(lambda: live.link.state is LinkState.DISCONNECTED, timeout=WAIT)
         qtbot.waitUntil(lambda: live.readout.text() == "disconnected", timeout=WAIT)
@@ -127,7 +126,6 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
     spans = _spans(tr["seq"])
     assert len(spans) == 2  # one run per simulator
     assert sum(last - first + 1 for first, last in spans) - 20 == len(tr["seq"])
-    assert seen is not None
     kinds = {a["kind"]: a for a in store.alarms(sid)}
     assert kinds["over_ceiling"]["priority"] == "high" and kinds["over_ceiling"]["peak_kpa"] > 30
     assert kinds["over_ceiling"]["ended"] > kinds["over_ceiling"]["started"]
@@ -156,10 +154,6 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
 def n_points(curve) -> int:
     """Points given to a curve (before pyqtgraph's view clipping and downsampling)."""
     return 0 if curve.xData is None else len(curve.xData)
-
-
-def _seq_ranges(live):
-    return live.samples_received
 
 
 def _spans(seq: np.ndarray) -> list[tuple[int, int]]:

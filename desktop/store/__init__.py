@@ -649,10 +649,6 @@ class Store:
             )
             self._log(who, "session", session_id, status, summary)
 
-    def update_session(self, session_id: int, **fields) -> None:
-        with self.db.atomic():
-            self.db["treatment_sessions"].update(session_id, fields)
-
     def _session(self, r: dict) -> SessionRow:
         return SessionRow(
             id=r["id"],

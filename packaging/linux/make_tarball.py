@@ -53,7 +53,7 @@ def main() -> Path:
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     bundle = DIST / "Abrasio"
     if not (bundle / "Abrasio").exists():
-        raise SystemExit("dist/Abrasio is missing: build it first (bash dev bundle)")
+        raise SystemExit("dist/Abrasio is missing: build it first (bash ./dev bundle)")
     name = f"Abrasio-{version}"
     stage = DIST / "stage" / name
     shutil.rmtree(stage.parent, ignore_errors=True)
