@@ -236,3 +236,35 @@ def test_ring_buffer_keeps_the_newest_contiguous():
     big = np.arange(5000, dtype=float)
     ring.push(big, big)
     assert ring.n == 1000 and ring.since(0)[0][0] == 4000
+
+
+def test_a_full_disk_raises_an_alarm_and_loses_nothing(qtbot, window, store, client_id):
+    """SQLite itself reports the disk full (PRAGMA max_page_count on the recorder's connection):
+    every write fails for real; the session says so, keeps everything, and writes it all when it can."""
+
+    def disk(full: bool):
+        def limit(s):
+            pages = s.conn.execute("PRAGMA page_count").fetchone()[0]
+            s.conn.execute(f"PRAGMA max_page_count = {pages if full else 2**31}")
+
+        return limit
+
+    sim = PtySimulator(SimulatedHandpiece(500, seed=9)).start()
+    try:
+        live = start(qtbot, window, client_id, sim.path)
+        qtbot.waitUntil(lambda: live.recorder.written > 200, timeout=WAIT)
+        live.recorder.call(disk(full=True))
+        qtbot.waitUntil(lambda: live.engine._find("recording") is not None, timeout=WAIT)
+        assert "Not recording to disk: " in live.alarm_bar.text() and "full" in live.alarm_bar.text()
+        received = live.samples_received
+        live.drop_marker("while the disk was full")
+        qtbot.waitUntil(lambda: live.samples_received > received + 1000, timeout=WAIT)
+        live.recorder.call(disk(full=False))
+        qtbot.waitUntil(lambda: live.engine._find("recording") is None, timeout=WAIT)
+        summary = live.end_session()
+    finally:
+        sim.close()
+    assert live.recorder.dropped == 0
+    assert len(store.load_trace(live.session_id)["seq"]) == summary["samples"]
+    assert any(a["kind"] == "recording" and a["ended"] for a in store.alarms(live.session_id))
+    assert [m["label"] for m in store.markers(live.session_id)] == ["while the disk was full"]

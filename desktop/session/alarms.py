@@ -216,7 +216,12 @@ class AlarmEngine:
         return changed
 
     def tick(
-        self, t: float, link_state: str, last_sample_age: float | None, recent_loss: bool
+        self,
+        t: float,
+        link_state: str,
+        last_sample_age: float | None,
+        recent_loss: bool,
+        recording_error: str | None = None,
     ) -> list[Alarm]:
         """Once a timer tick: the time- and link-driven alarms."""
         changed: list[Alarm] = []
@@ -242,6 +247,15 @@ class AlarmEngine:
                 "Treatment has run past the planned time",
                 changed,
             )
+        # technical: the trace is not reaching the disk (samples are held in memory and retried)
+        self._set(
+            "recording",
+            recording_error is not None,
+            t,
+            "low",
+            f"Not recording to disk: {recording_error}"[:120],
+            changed,
+        )
         return changed
 
     def end_all(self, t: float) -> list[Alarm]:

@@ -353,7 +353,9 @@ class LiveSessionWindow(QMainWindow):
             self._lost_seen = lost
         self._loss_times = [t for t in self._loss_times if now - t < 5.0]
         age = None if stats.last_sample_time is None else now - stats.last_sample_time
-        for alarm in self.engine.tick(now - self.started, stats.state.value, age, bool(self._loss_times)):
+        for alarm in self.engine.tick(
+            now - self.started, stats.state.value, age, bool(self._loss_times), self.recorder.error
+        ):
             self._alarm_changed(alarm)
         self._draw(now, stats, age)
 
@@ -605,8 +607,18 @@ class LiveSessionWindow(QMainWindow):
         who = self.who()
         sid = self.session_id
         self.recorder.call(lambda s: s.finish_session(sid, summary, who))
-        if not self.recorder.close(timeout=10.0):
-            QMessageBox.warning(self, "Still saving", "The session is still being written to disk.")
+        finished = self.recorder.close(timeout=10.0)
+        if not finished or self.recorder.error:
+            why = self.recorder.error or "it is still being written"
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Session not fully saved",
+                f"The end of this session may not be on disk ({why}). The next start of "
+                "Abrasio will show it as interrupted so it can be checked and closed.",
+                parent=self,
+            )
+            box.open()
+            self.save_problem_box = box
         self.ended = True
         self.final_summary = summary
         self.show_summary(summary)

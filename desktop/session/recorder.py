@@ -21,6 +21,8 @@ from desktop.store import Store, StoreError, trace
 
 FLUSH_S = 0.5
 BLOCK = 1000  # samples per stored block (about 1 s at 1,000 samples/s)
+_DATA = ("marker", "marker_label", "alarm", "notes")  # writes retried, in order, if the disk refuses them
+MAX_PENDING = 600_000  # samples kept in memory while the disk refuses writes (10 min at 1,000/s)
 
 
 class TraceRecorder:
@@ -35,14 +37,20 @@ class TraceRecorder:
         self._pending_n = 0
         self._lost = 0
         self.written = 0  # samples committed
-        self.error: str | None = None  # the last write failure, for the window to show
+        self.dropped = 0  # samples given up on: the disk refused them for longer than MAX_PENDING
+        self.error: str | None = None  # the current write failure, for the window to show; None when well
         self._ids: dict[tuple[str, int], int] = {}
+        self._retry: list[tuple[str, object]] = []  # writes refused by the disk, to try again
+        self._flush_failed = False  # the last attempt to write the trace was refused
         self._next_chunk = 0
         self._thread = threading.Thread(target=self._run, name=f"recorder {session_id}", daemon=True)
         self._thread.start()
 
     # -- GUI side: never blocks -----------------------------------------------------------------
     def add_samples(self, seq: np.ndarray, t: np.ndarray, v: np.ndarray, flags: np.ndarray, lost: int = 0):
+        if not self._thread.is_alive():  # the writer could not open the database: say so, hold nothing
+            self.dropped += len(seq)
+            return
         self._q.put(("samples", (seq, t, v, flags, lost)))
 
     def add_marker(self, key: int, t: float, label: str = "") -> None:
@@ -85,16 +93,30 @@ class TraceRecorder:
                     kind, item = self._q.get(timeout=FLUSH_S / 2)
                 except queue.Empty:
                     kind, item = "idle", None
-                if kind == "stop":
-                    self._flush(store, final=True)
-                    return
                 try:
-                    self._handle(store, kind, item)
-                    if time.monotonic() - last_flush >= FLUSH_S:
-                        self._flush(store)
-                        last_flush = time.monotonic()
-                except (StoreError, OSError, Exception) as exc:  # keep recording; say so
+                    self._replay(store)
+                except Exception as exc:  # still refused: they wait; the current item goes on
                     self.error = f"{type(exc).__name__}: {exc}"
+                try:
+                    if kind == "stop":
+                        self._flush(store, final=True)
+                        return
+                    if kind in _DATA and self._retry:
+                        self._retry.append((kind, item))  # keep the order behind what waits
+                    else:
+                        self._handle(store, kind, item)
+                    if time.monotonic() - last_flush >= FLUSH_S:
+                        last_flush = time.monotonic()
+                        self._flush(store)
+                    if not self._retry and not self._flush_failed:
+                        self.error = None  # everything refused before has now been written
+                except Exception as exc:  # a full or failing disk: keep everything, retry, say so
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    if kind in _DATA and (kind, item) not in self._retry:
+                        self._retry.append((kind, item))
+                    self._bound()
+                    if kind == "stop":
+                        return
         finally:
             store.close()
 
@@ -125,6 +147,23 @@ class TraceRecorder:
         elif kind == "call":
             item(store)
 
+    def _replay(self, store: Store) -> None:
+        """Markers, alarms and notes the disk refused earlier, in their order; stops at a failure."""
+        while self._retry:
+            kind, item = self._retry[0]
+            self._handle(store, kind, item)
+            self._retry.pop(0)
+
+    def _bound(self) -> None:
+        """While writes fail, keep at most MAX_PENDING samples; count what has to go."""
+        while self._pending_n > MAX_PENDING and len(self._seq) > 1:
+            n = len(self._seq.pop(0))
+            self._t.pop(0)
+            self._v.pop(0)
+            self._f.pop(0)
+            self._pending_n -= n
+            self.dropped += n
+
     def _flush(self, store: Store, final: bool = False) -> None:
         if not self._pending_n:
             if not final:
@@ -136,7 +175,12 @@ class TraceRecorder:
             trace.pack(seq[i : i + BLOCK], t[i : i + BLOCK], v[i : i + BLOCK], f[i : i + BLOCK])
             for i in range(0, len(seq), BLOCK)
         ]
-        store.append_trace(self.session_id, self._next_chunk, blocks, self._lost)
+        try:
+            store.append_trace(self.session_id, self._next_chunk, blocks, self._lost)
+        except Exception:
+            self._flush_failed = True
+            raise
+        self._flush_failed = False
         self._next_chunk += len(blocks)
         self.written += len(seq)
         self._seq, self._t, self._v, self._f = [], [], [], []
