@@ -89,7 +89,10 @@ def decoder(quick: bool = False):
 def _app():
     from PySide6.QtWidgets import QApplication
 
+    from desktop.allocator import tune_allocator
     from desktop.resources import resource_path
+
+    tune_allocator()  # as desktop.app.main does
 
     app = QApplication.instance() or QApplication([])
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
@@ -285,6 +288,7 @@ def memory(quick: bool = False):
     live.link.close()
     vac, contact = _minute_of_samples()
     seconds = int(hours * 3600)
+    _run_loop(0.5)  # the session screen is up and painted: that is the start
     start = _rss_mb()
     curve = []  # (simulated minute, RSS MB)
     tenth = None

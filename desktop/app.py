@@ -65,6 +65,9 @@ def open_store(path: Path, demo: bool):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from desktop.allocator import tune_allocator
+
+    tune_allocator()
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from desktop.selftest import run_self_test
