@@ -56,7 +56,11 @@ class SettingsDialog(QDialog):
         self.rules = store.screening_rules()
         self.table = QTableWidget(len(self.rules), 4)
         self.table.setHorizontalHeaderLabels(["Item", "Months after end", "Days after end", "Effect"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setVisible(False)
         for row, rule in enumerate(self.rules):
             self.table.setItem(row, 0, QTableWidgetItem(rule.label))
             months = QSpinBox(minimum=0, maximum=60)

@@ -206,8 +206,13 @@ def test_settings_start_from_the_last_session_and_differences_show(qtbot, window
     assert dlg.grit.currentData() == "coarse" and dlg.set_point.value() == 18.0
     assert dlg.areas["forehead"].isChecked()
     assert "Same settings" in dlg.differs.text()
+    dlg.areas["cheeks"].setChecked(True)
     dlg.set_point.setValue(20.0)
-    assert "set point kpa: 18.0 → 20.0" in dlg.differs.text()
+    assert "set-point: 18.0 kPa → 20.0 kPa" in dlg.differs.text()
+    assert "areas: Forehead → Forehead, Cheeks" in dlg.differs.text()
+    dlg.areas["cheeks"].setChecked(False)
+    dlg.set_point.setValue(18.0)
+    assert "Same settings" in dlg.differs.text()  # the same areas in another order are the same
     dlg.reject()
 
 

@@ -21,13 +21,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.records import AREAS, evaluate
+from desktop.records import AREAS, evaluate, fmt_date
 from desktop.session.notes import GRITS
 from desktop.store import Store
 from device.link import discover_ports
 from device.units import UNITS
 
 SIMULATED = "Simulated handpiece"
+_LABEL = {
+    "mode": "mode",
+    "grit": "grit",
+    "crystal_flow": "crystal flow",
+    "set_point_kpa": "set-point",
+    "planned_minutes": "planned time",
+    "areas": "areas",
+}
+
+
+def _comparable(key: str, value):
+    return sorted(value or []) if key == "areas" else value
+
+
+def _show(key: str, value) -> str:
+    if key == "areas":
+        return ", ".join(AREAS.get(a, a) for a in value or []) or "none"
+    if value is None or value == "":
+        return "—"
+    unit = {"set_point_kpa": " kPa", "planned_minutes": " min", "crystal_flow": " %"}.get(key, "")
+    return f"{value}{unit}"
 
 
 class StartSessionDialog(QDialog):
@@ -197,8 +218,12 @@ class StartSessionDialog(QDialog):
             "planned_minutes": last.planned_minutes,
             "areas": last.areas,
         }
-        diffs = [f"{k.replace('_', ' ')}: {before[k]} → {now[k]}" for k in now if before.get(k) != now[k]]
-        when = last.started_at[:10]
+        diffs = [
+            f"{_LABEL[k]}: {_show(k, before[k])} → {_show(k, now[k])}"
+            for k in now
+            if _comparable(k, before.get(k)) != _comparable(k, now[k])
+        ]
+        when = fmt_date(last.started.date())
         self.differs.setText(
             f"Changed since the last session ({when}): " + "; ".join(diffs)
             if diffs
