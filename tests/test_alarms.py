@@ -87,3 +87,17 @@ def test_link_alarms_and_overtime_and_acknowledge():
     assert engine.highest().kind == "overtime"
     acked = engine.acknowledge("2026-11-25T10:00:00", "Dr K")
     assert [a.kind for a in acked] == ["overtime"] and acked[0].acknowledged_by == "Dr K"
+
+
+def test_passes_beyond_the_plan_raise_a_medium_alarm():
+    engine = AlarmEngine(ceiling_kpa=30)
+    names = {"cheeks": "Cheeks", "chin": "Chin"}
+    assert engine.passes(1.0, {"cheeks": 3, "chin": 2}, 3, names) == []
+    (alarm,) = engine.passes(2.0, {"cheeks": 4, "chin": 2}, 3, names)
+    assert alarm.priority == "medium" and alarm.text == "** Passes beyond the plan: Cheeks 4 of 3"
+    changed = engine.passes(3.0, {"cheeks": 4, "chin": 4}, 3, names)
+    assert [a.active for a in changed] == [False, True]  # the old message ends, the new one starts
+    assert engine.highest().message == "Passes beyond the plan: Cheeks 4 of 3, Chin 4 of 3"
+    engine.passes(4.0, {"cheeks": 3, "chin": 3}, 3, names)  # a count corrected
+    assert engine.active() == []
+    assert engine.passes(5.0, {"cheeks": 9}, None, names) == []  # no plan, no alarm

@@ -92,6 +92,14 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         sims[0].device.drop_frames(20)
         qtbot.waitUntil(lambda: live.link.stats().frames_lost == 20, timeout=WAIT)
 
+        # passes beyond the plan (3 per area, set at the start): a medium alarm
+        _box, passes = live.notes_panel.areas["cheeks"]
+        passes.setValue(4)
+        assert live.engine._find("passes").text == "** Passes beyond the plan: Cheeks 4 of 3"
+        assert "Passes beyond the plan: Cheeks 4 of 3" in live.alarm_bar.text()  # newest medium alarm
+        passes.setValue(3)
+        assert live.engine._find("passes") is None
+
         # notes autosave while typing
         qtbot.keyClicks(live.notes_panel.notes, "Tolerated well, mild redness")
         live.notes_panel.erythema.setCurrentIndex(live.notes_panel.erythema.findData("mild"))
@@ -131,6 +139,7 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
     assert kinds["over_ceiling"]["ended"] > kinds["over_ceiling"]["started"]
     assert any(a["kind"] == "dwell" and a["acknowledged_by"] == "Nurse Test" for a in store.alarms(sid))
     assert "disconnected" in kinds
+    assert kinds["passes"]["priority"] == "medium" and kinds["passes"]["ended"] is not None
     assert [m["label"] for m in store.markers(sid)] == ["left cheek, pass 2", ""]
     notes = store.notes(sid)
     assert notes["erythema"] == "mild" and notes["areas"] == ["cheeks"]

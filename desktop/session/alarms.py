@@ -258,6 +258,21 @@ class AlarmEngine:
         )
         return changed
 
+    def passes(
+        self, t: float, recorded: dict[str, int], planned: int | None, names: dict[str, str]
+    ) -> list[Alarm]:
+        """Medium: an area has had more passes than planned (as the practitioner records them)."""
+        changed: list[Alarm] = []
+        over = {a: n for a, n in recorded.items() if planned and n > planned}
+        current = self._find("passes")
+        text = "Passes beyond the plan: " + ", ".join(
+            f"{names.get(a, a)} {n} of {planned}" for a, n in over.items()
+        )
+        if current is not None and over and current.message != text:
+            self._set("passes", False, t, "medium", "", changed)  # a new area or count: a new alarm
+        self._set("passes", bool(over), t, "medium", text, changed)
+        return changed
+
     def end_all(self, t: float) -> list[Alarm]:
         ended = []
         for a in self.active():

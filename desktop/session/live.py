@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.records import AREAS
 from desktop.resources import resource_path
 from desktop.session.alarms import COLOUR, FLASH_HZ, Alarm, AlarmEngine
 from desktop.session.notes import SessionNotesPanel
@@ -271,6 +272,7 @@ class LiveSessionWindow(QMainWindow):
         self.notes_panel.changed.connect(
             lambda: self.notes_timer.isActive() or self.ended or self.notes_timer.start()
         )
+        self.notes_panel.changed.connect(self._check_passes)
         self.notes_panel.set_point.valueChanged.connect(self._set_point_changed)
         notes_scroll = QScrollArea()
         notes_scroll.setWidgetResizable(True)
@@ -552,6 +554,11 @@ class LiveSessionWindow(QMainWindow):
         self._marker_items[-1][1].label.setFormat(marker["label"] or f"M{marker['key']}")
         self.marker_label.clear()
         self.plot.setFocus()
+
+    def _check_passes(self) -> None:
+        passes = self.notes_panel.value()["passes"]
+        for alarm in self.engine.passes(self._now_x(), passes, self.session.planned_passes, AREAS):
+            self._alarm_changed(alarm)
 
     def save_notes(self) -> None:
         self.notes_timer.stop()

@@ -34,6 +34,7 @@ _LABEL = {
     "crystal_flow": "crystal flow",
     "set_point_kpa": "set-point",
     "planned_minutes": "planned time",
+    "planned_passes": "planned passes",
     "areas": "areas",
 }
 
@@ -47,7 +48,12 @@ def _show(key: str, value) -> str:
         return ", ".join(AREAS.get(a, a) for a in value or []) or "none"
     if value is None or value == "":
         return "—"
-    unit = {"set_point_kpa": " kPa", "planned_minutes": " min", "crystal_flow": " %"}.get(key, "")
+    unit = {
+        "set_point_kpa": " kPa",
+        "planned_minutes": " min",
+        "crystal_flow": " %",
+        "planned_passes": " per area",
+    }.get(key, "")
     return f"{value}{unit}"
 
 
@@ -129,6 +135,7 @@ class StartSessionDialog(QDialog):
         self.flow = QSpinBox(minimum=0, maximum=100, suffix=" %")
         self.set_point = QDoubleSpinBox(minimum=5, maximum=90, decimals=1, suffix=" kPa")
         self.planned = QSpinBox(minimum=5, maximum=120, suffix=" min")
+        self.passes = QSpinBox(minimum=1, maximum=12, suffix=" per area")
         self.areas = {k: QCheckBox(v) for k, v in AREAS.items()}
         self.ceiling = QLabel(f"Client's vacuum ceiling: {self.client.vacuum_ceiling_kpa:.1f} kPa")
         self.differs = QLabel()
@@ -137,7 +144,7 @@ class StartSessionDialog(QDialog):
         self._defaults()
         for w in (self.mode, self.grit):
             w.currentIndexChanged.connect(self._show_differences)
-        for w in (self.flow, self.set_point, self.planned):
+        for w in (self.flow, self.set_point, self.planned, self.passes):
             w.valueChanged.connect(self._show_differences)
         for box in self.areas.values():
             box.toggled.connect(self._show_differences)
@@ -161,6 +168,7 @@ class StartSessionDialog(QDialog):
         tf.addRow("Set-point", self.set_point)
         tf.addRow("", self.ceiling)
         tf.addRow("Planned time", self.planned)
+        tf.addRow("Planned passes", self.passes)
         area_box = QWidget()
         grid = QGridLayout(area_box)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -184,12 +192,14 @@ class StartSessionDialog(QDialog):
         if last is None:
             self.set_point.setValue(round(min(ceiling * 0.75, 35.0), 1))
             self.planned.setValue(25)
+            self.passes.setValue(3)
             return
         self.mode.setCurrentIndex(max(self.mode.findData(last.mode), 0))
         self.grit.setCurrentIndex(max(self.grit.findData(last.grit), 0))
         self.flow.setValue(int(last.crystal_flow or 0))
         self.set_point.setValue(float(last.set_point_kpa or ceiling * 0.75))
         self.planned.setValue(int(last.planned_minutes or 25))
+        self.passes.setValue(int(last.planned_passes or 3))
         for a in last.areas:
             if a in self.areas:
                 self.areas[a].setChecked(True)
@@ -201,6 +211,7 @@ class StartSessionDialog(QDialog):
             "crystal_flow": self.flow.value(),
             "set_point_kpa": self.set_point.value(),
             "planned_minutes": self.planned.value(),
+            "planned_passes": self.passes.value(),
             "areas": [k for k, b in self.areas.items() if b.isChecked()],
         }
 
@@ -216,6 +227,7 @@ class StartSessionDialog(QDialog):
             "crystal_flow": last.crystal_flow or 0,
             "set_point_kpa": last.set_point_kpa,
             "planned_minutes": last.planned_minutes,
+            "planned_passes": last.planned_passes or 3,  # sessions before m006: the default the dialog took
             "areas": last.areas,
         }
         diffs = [

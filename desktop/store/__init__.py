@@ -73,6 +73,7 @@ class SessionRow:
     ceiling_kpa: float | None
     areas: list[str]
     planned_minutes: int | None
+    planned_passes: int | None
     override_reason: str
     practitioner: str
     samples_recorded: int
@@ -664,6 +665,7 @@ class Store:
             ceiling_kpa=r["ceiling_kpa"],
             areas=json.loads(r["areas"] or "[]"),
             planned_minutes=r["planned_minutes"],
+            planned_passes=r["planned_passes"],
             override_reason=r["override_reason"] or "",
             practitioner=r["practitioner"] or "",
             samples_recorded=r["samples_recorded"] or 0,

@@ -250,5 +250,12 @@ def m005_word_search(db: Database) -> None:
     _version(db, 5)
 
 
+@migrations()
+def m006_planned_passes(db: Database) -> None:
+    """How many passes per area the practitioner plans; the session alarms past it (default 3)."""
+    db["treatment_sessions"].add_column("planned_passes", int)
+    _version(db, 6)
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)
