@@ -11,11 +11,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.models import ClientTableModel, SessionTableModel
 from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
 from desktop.store import SessionRow, Store
-from desktop.widgets import title
+from desktop.widgets import read_only_table, title
 
 
 class ClientListPage(QWidget):
@@ -44,14 +42,9 @@ class ClientListPage(QWidget):
         new.clicked.connect(self.new_client)
 
         self.model = ClientTableModel(store, self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view = read_only_table(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.view.activated.connect(self._activated)  # Enter or double-click
 
         top = QHBoxLayout()
@@ -138,12 +131,7 @@ class ClientPage(QWidget):
         self.start_button.clicked.connect(lambda: self.client and self.start_session.emit(self.client.id))
 
         self.sessions = SessionTableModel([], unit_fmt, self)
-        self.sessions_view = QTableView()
-        self.sessions_view.setModel(self.sessions)
-        self.sessions_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sessions_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.sessions_view.verticalHeader().setVisible(False)
-        self.sessions_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.sessions_view = read_only_table(self.sessions)
         self.sessions_view.activated.connect(
             lambda i: self.open_session.emit(self.sessions.session_id(i.row()))
         )

@@ -146,14 +146,13 @@ class MainWindow(QMainWindow):
         self.client_page.start_button.setFocus()
 
     def new_client(self) -> ClientDialog:
-        dlg = ClientDialog(self.store, who=self.who(), parent=self)
-        dlg.saved.connect(self.show_client)
-        dlg.saved.connect(lambda _id: self.list_page.refresh())
-        dlg.open()
-        return dlg
+        return self._client_form(None)
 
     def edit_client(self, client_id: int) -> ClientDialog:
-        dlg = ClientDialog(self.store, self.store.client(client_id), who=self.who(), parent=self)
+        return self._client_form(self.store.client(client_id))
+
+    def _client_form(self, client) -> ClientDialog:
+        dlg = ClientDialog(self.store, client, who=self.who(), parent=self)
         dlg.saved.connect(self.show_client)
         dlg.saved.connect(lambda _id: self.list_page.refresh())
         dlg.open()
