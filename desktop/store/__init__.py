@@ -644,11 +644,15 @@ class Store:
                 session_id,
                 {"ended_at": ended_at or now_iso(), "status": status, "summary": json.dumps(summary)},
             )
-            self.conn.execute(
-                "UPDATE clients SET last_visit = max(coalesce(last_visit, ''), ?) WHERE id = ?",
-                [row[0]["started_at"], row[0]["client_id"]],
-            )
+            self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log(who, "session", session_id, status, summary)
+
+    def _visited(self, client_id: int, started_at: str) -> None:
+        """A session took place: the client's last visit is the latest session start."""
+        self.conn.execute(
+            "UPDATE clients SET last_visit = max(coalesce(last_visit, ''), ?) WHERE id = ?",
+            [started_at, client_id],
+        )
 
     def _session(self, r: dict) -> SessionRow:
         return SessionRow(
@@ -706,8 +710,5 @@ class Store:
                 "heartbeat_at) WHERE id = ? AND status = 'recording'",
                 [session_id],
             )
-            self.conn.execute(
-                "UPDATE clients SET last_visit = max(coalesce(last_visit, ''), ?) WHERE id = ?",
-                [row[0]["started_at"], row[0]["client_id"]],
-            )
+            self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log("", "session", session_id, "interrupted", {})
