@@ -148,16 +148,13 @@ class AlarmEngine:
         changed: list,
         value: float | None = None,
     ) -> None:
+        """Start (with ``value`` as its first peak) or end the alarm of ``kind``; `feed` raises peaks."""
         alarm = self._find(kind)
         if on and alarm is None:
             alarm = Alarm(self._next_key, kind, priority, message, t, peak_kpa=value)
             self._next_key += 1
             self.alarms.append(alarm)
             changed.append(alarm)
-        elif on and alarm is not None and value is not None and value > (alarm.peak_kpa or 0):
-            alarm.peak_kpa = value
-            if alarm not in changed:
-                changed.append(alarm)
         elif not on and alarm is not None:
             alarm.ended = t
             changed.append(alarm)
