@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from desktop.store import files, trace
+from desktop.store import backups, files, trace
 from desktop.store.access import WRITABLE, Access, damaged_access, read_only_access
 from desktop.store.base import now_iso, sql
 from desktop.store.checks import CheckResult
@@ -187,6 +187,29 @@ class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin):
         if self._copy_dir:
             shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
+
+    # -- backups -----------------------------------------------------------------------------------
+    def second_backup_folder(self) -> Path | None:
+        folder = self.setting("backup_second_folder", "")
+        return Path(folder) if folder else None
+
+    def restore(self, backup: Path) -> Path | None:
+        """Replace this file's content with ``backup`` (after backing the current file up) and reopen
+        it, checked. Close every other connection to the file first. Returns the copy of the file
+        as it was."""
+        second = self.second_backup_folder()
+        self.conn.close()
+        try:
+            return backups.restore_file(self.path, Path(backup), second)
+        finally:
+            opened = open_connection(self.path)
+            self.conn = opened.conn
+            self.db = Database(opened.conn, execute_plugins=False)
+            self.backup_path = opened.backup
+            if self._copy_dir:
+                shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = opened.copy_dir
+            self.set_access(opened.access)
 
     @property
     @sql("reading the schema version")
