@@ -37,11 +37,14 @@ class ClientListPage(QWidget):
         self.archived = QCheckBox("Archived clients")
         self.count = QLabel()
         self.count.setObjectName("Hint")
-        new = QPushButton("New client  (Ctrl+N)")
+        self.count.setTextFormat(Qt.TextFormat.PlainText)
+        self.count.setWordWrap(True)
+        self.new_button = new = QPushButton("New client  (Ctrl+N)")
         new.setObjectName("Primary")
         new.clicked.connect(self.new_client)
 
         self.model = ClientTableModel(store, self)
+        self.model.error_changed.connect(self._show_error)
         self.view = read_only_table(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
@@ -73,11 +76,19 @@ class ClientListPage(QWidget):
         more = "+" if self.model.canFetchMore() else ""
         what = "archived client" if self.archived.isChecked() else "client"
         self.count.setText(f"{n}{more} {what}{'s' if n != 1 or more else ''}")
+        self._show_error(self.model.error)
         if n:
             self.view.selectRow(0)
 
     def refresh(self) -> None:
         self.apply_filter()
+
+    def _show_error(self, error: str) -> None:
+        if error:
+            self.count.setText(f"{self.count.text()} — not every client could be read: {error}")
+        self.count.setObjectName("FieldError" if error else "Hint")
+        self.count.style().unpolish(self.count)
+        self.count.style().polish(self.count)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -186,7 +197,17 @@ class ClientPage(QWidget):
         self.no_sessions.setVisible(not sessions)
         self.next_due.setText(self._next_due(sessions, today))
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
-        self.start_button.setEnabled(not c.archived)
+        self.apply_access()
+
+    def apply_access(self) -> None:
+        """Write controls follow the file's read-only mode (and an archived client is not treated)."""
+        writable = self.store.writable
+        reason = "" if writable else self.store.access.reason
+        for button in (self.edit_button, self.archive_button, self.start_button):
+            button.setEnabled(writable)
+            button.setToolTip(reason)
+        if self.client and self.client.archived:
+            self.start_button.setEnabled(False)
 
     def _show_screening(self, c: Client, today: dt.date) -> None:
         statuses = evaluate(self.store.screening(c.id), self.store.screening_rules(), today)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHeaderView,
+    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QTableWidget,
@@ -18,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.records import SENSITIVITIES, ScreeningRule
-from desktop.store import Store
+from desktop.store import Store, StoreError
+from desktop.widgets import enable, follow_access
 from device.units import UNITS
 
 
@@ -81,6 +84,8 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        follow_access(store, self, lambda writable, why: enable((self.save_button,), writable, why))
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(rules_box, 1)
@@ -109,5 +114,12 @@ class SettingsDialog(QDialog):
             )
             if new != rule:
                 rules.append(new)
-        self.store.save_settings(values, rules, self.who)
+        try:
+            self.store.save_settings(values, rules, self.who)
+        except StoreError as exc:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Settings not saved", "", parent=self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setText(f"The settings were not saved: {exc}")
+            box.open()
+            return
         self.accept()

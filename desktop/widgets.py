@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QObject
 from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
 
 EMPTY_DATE = QDate(1900, 1, 1)
@@ -51,3 +52,19 @@ def read_only_table(model) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def enable(controls, enabled: bool, reason: str = "") -> None:
+    """Enable or disable write controls (widgets, actions); a disabled one says why in its tooltip."""
+    for c in controls:
+        c.setEnabled(enabled)
+        c.setToolTip("" if enabled else reason)
+
+
+def follow_access(store, owner: QObject, apply: Callable[[bool, str], None]) -> None:
+    """Apply the store's read-only mode now and whenever it changes, for as long as ``owner`` lives:
+    ``apply(writable, reason)``. The listener is removed when ``owner`` is destroyed, and it holds
+    ``owner``'s controls only through ``apply``."""
+    apply(store.writable, store.access.reason)
+    remove = store.on_access_changed(lambda access: apply(access.writable, access.reason))
+    owner.destroyed.connect(lambda *_: remove())

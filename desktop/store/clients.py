@@ -8,8 +8,27 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.records import Client, ScreeningAnswer, ScreeningRule, phone_digits
-from desktop.store.base import StoreBase, iso_date, now_iso, parse_date, sql
+from desktop.records import (
+    CONCERNS,
+    FITZPATRICK,
+    SENSITIVITIES,
+    Client,
+    ScreeningAnswer,
+    ScreeningRule,
+    phone_digits,
+)
+from desktop.store.base import (
+    StoreBase,
+    iso_date,
+    now_iso,
+    number,
+    one_of,
+    parse_date,
+    reads,
+    sql,
+    text,
+    whole,
+)
 from desktop.store.errors import NotFoundError, StoreBugError
 
 _PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
@@ -68,22 +87,29 @@ class ClientsMixin(StoreBase):
 
     @staticmethod
     def _client(row: dict) -> Client:
+        """A stored client, checked: a field that cannot be what the form saved means damage."""
+        concerns = json.loads(text(row["concerns"]) or "[]")
+        if not isinstance(concerns, list) or any(c not in CONCERNS for c in concerns):
+            raise ValueError("unknown concerns")
+        fitzpatrick = whole(row["fitzpatrick"])
+        if fitzpatrick is not None:
+            one_of(fitzpatrick, FITZPATRICK)
         return Client(
-            first_name=row["first_name"] or "",
-            last_name=row["last_name"] or "",
-            date_of_birth=parse_date(row["date_of_birth"]),
-            phone=row["phone"] or "",
-            email=row["email"] or "",
-            fitzpatrick=row["fitzpatrick"],
-            sensitivity=row["sensitivity"],
-            concerns=json.loads(row["concerns"] or "[]"),
-            consent_date=parse_date(row["consent_date"]),
-            consent_witness=row["consent_witness"] or "",
-            vacuum_ceiling_kpa=row["vacuum_ceiling_kpa"],
-            notes=row["notes"] or "",
-            archived=bool(row["archived"]),
+            first_name=text(row["first_name"]),
+            last_name=text(row["last_name"]),
+            date_of_birth=parse_date(text(row["date_of_birth"])),
+            phone=text(row["phone"]),
+            email=text(row["email"]),
+            fitzpatrick=fitzpatrick,
+            sensitivity=one_of(row["sensitivity"], SENSITIVITIES),
+            concerns=concerns,
+            consent_date=parse_date(text(row["consent_date"])),
+            consent_witness=text(row["consent_witness"]),
+            vacuum_ceiling_kpa=number(row["vacuum_ceiling_kpa"], allow_none=False),
+            notes=text(row["notes"]),
+            archived=bool(whole(row["archived"], allow_none=False)),
             id=row["id"],
-            last_visit=parse_date(row["last_visit"]),
+            last_visit=parse_date(text(row["last_visit"])),
         )
 
     @sql("saving the new client")
@@ -140,14 +166,14 @@ class ClientsMixin(StoreBase):
             self.db["clients"].update(client_id, {"archived": int(archived), "updated_at": now_iso()})
             self._log(who, "client", client_id, "archive" if archived else "unarchive", {})
 
-    @sql("reading the client's record")
+    @reads("reading the client's record")
     def client(self, client_id: int) -> Client:
         rows = self._q("SELECT * FROM clients WHERE id = ?", [client_id])
         if not rows:
             raise NotFoundError(f"client {client_id} does not exist")
         return self._client(rows[0])
 
-    @sql("reading the client list")
+    @reads("reading the client list")
     def client_ids(self) -> list[int]:
         """Every client's id, archived ones included, oldest first."""
         return [r[0] for r in self.conn.execute("SELECT id FROM clients ORDER BY id")]
@@ -175,7 +201,7 @@ class ClientsMixin(StoreBase):
             params.append(" ".join(f"{p}*" for p in prefixes))
         return " AND ".join(where), params
 
-    @sql("searching the client list")
+    @reads("searching the client list")
     def search_clients(
         self, query: str = "", archived: bool = False, limit: int = 100, offset: int = 0
     ) -> list[ClientSummary]:
@@ -184,15 +210,15 @@ class ClientsMixin(StoreBase):
         return [
             ClientSummary(
                 id=r["id"],
-                first_name=r["first_name"] or "",
-                last_name=r["last_name"] or "",
-                date_of_birth=parse_date(r["date_of_birth"]),
-                phone=r["phone"] or "",
-                email=r["email"] or "",
-                last_visit=parse_date(r["last_visit"]),
-                sensitivity=r["sensitivity"],
+                first_name=text(r["first_name"]),
+                last_name=text(r["last_name"]),
+                date_of_birth=parse_date(text(r["date_of_birth"])),
+                phone=text(r["phone"]),
+                email=text(r["email"]),
+                last_visit=parse_date(text(r["last_visit"])),
+                sensitivity=text(r["sensitivity"]),
                 vacuum_ceiling_kpa=r["vacuum_ceiling_kpa"],
-                consent_date=parse_date(r["consent_date"]),
+                consent_date=parse_date(text(r["consent_date"])),
             )
             for r in self._q(
                 f"SELECT c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
@@ -202,12 +228,12 @@ class ClientsMixin(StoreBase):
             )
         ]
 
-    @sql("counting clients")
+    @reads("counting clients")
     def count_clients(self, query: str = "", archived: bool = False) -> int:
         where, params = self._search_sql(query, archived)
         return self.conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", params).fetchone()[0]
 
-    @sql("reading the change log")
+    @reads("reading the change log")
     def change_log(self, record_type: str, record_id: int) -> list[ChangeEntry]:
         return [
             ChangeEntry(r["at"], r["who"] or "", r["action"], json.loads(r["details"] or "{}"))
@@ -219,9 +245,19 @@ class ClientsMixin(StoreBase):
         ]
 
     # -- screening -------------------------------------------------------------------------------
-    @sql("reading the screening rules")
+    @reads("reading the screening rules")
     def screening_rules(self) -> list[ScreeningRule]:
-        return [ScreeningRule(**r) for r in self._q("SELECT * FROM screening_rules ORDER BY sort, code")]
+        return [
+            ScreeningRule(
+                code=text(r["code"]),
+                label=text(r["label"]),
+                months=whole(r["months"], allow_none=False),
+                days=whole(r["days"], allow_none=False),
+                effect=one_of(r["effect"], ("block", "warn")),
+                sort=whole(r["sort"]) or 0,
+            )
+            for r in self._q("SELECT * FROM screening_rules ORDER BY sort, code")
+        ]
 
     @sql("saving a screening rule")
     def save_screening_rule(self, rule: ScreeningRule, who: str = "") -> None:
@@ -231,10 +267,12 @@ class ClientsMixin(StoreBase):
             self.db["screening_rules"].upsert(rule.__dict__, pk="code")
             self._log(who, "screening_rule", 0, "set", rule.__dict__)
 
-    @sql("reading the client's screening")
+    @reads("reading the client's screening")
     def screening(self, client_id: int) -> list[ScreeningAnswer]:
         return [
-            ScreeningAnswer(r["code"], parse_date(r["since"]), parse_date(r["ended"]), r["note"] or "")
+            ScreeningAnswer(
+                text(r["code"]), parse_date(text(r["since"])), parse_date(text(r["ended"])), text(r["note"])
+            )
             for r in self._q("SELECT * FROM screening_answers WHERE client_id = ? ORDER BY id", [client_id])
         ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.store import trace
-from desktop.store.base import StoreBase, now_iso, sql
+from desktop.store.base import StoreBase, now_iso, number, reads, sql, text, whole
 from desktop.store.errors import DatabaseFileError, NotFoundError
 
 _NOTE_FIELDS = (
@@ -138,13 +138,13 @@ class SessionsMixin(StoreBase):
                 "UPDATE treatment_sessions SET heartbeat_at = ? WHERE id = ?", [now_iso(), session_id]
             )
 
-    @sql("reading the vacuum trace")
+    @reads("reading the vacuum trace")
     def trace_chunk_count(self, session_id: int) -> int:
         return self.conn.execute(
             "SELECT coalesce(max(chunk) + 1, 0) FROM vacuum_trace_chunks WHERE session_id = ?", [session_id]
         ).fetchone()[0]
 
-    @sql("reading the vacuum trace")
+    @reads("reading the vacuum trace")
     def load_trace(self, session_id: int) -> dict[str, np.ndarray]:
         """The whole recorded trace: seq, t (device s), vacuum (kPa), flags — in order."""
         seqs, ts, vacs, flags = [], [], [], []
@@ -189,10 +189,10 @@ class SessionsMixin(StoreBase):
         with self._write():
             self.db["markers"].update(marker_id, {"label": label})
 
-    @sql("reading the session's markers")
+    @reads("reading the session's markers")
     def markers(self, session_id: int) -> list[MarkerRow]:
         return [
-            MarkerRow(r["id"], r["t"], r["label"] or "")
+            MarkerRow(r["id"], number(r["t"], allow_none=False), text(r["label"]))
             for r in self._q("SELECT id, t, label FROM markers WHERE session_id = ? ORDER BY t", [session_id])
         ]
 
@@ -205,25 +205,25 @@ class SessionsMixin(StoreBase):
                 return alarm["id"]
             return self.db["alarms"].insert({"session_id": session_id, **alarm}).last_pk
 
-    @sql("reading the session's alarms")
+    @reads("reading the session's alarms")
     def alarms(self, session_id: int) -> list[AlarmRow]:
         return [
             AlarmRow(
                 id=r["id"],
                 session_id=r["session_id"],
-                priority=r["priority"] or "",
-                kind=r["kind"] or "",
-                message=r["message"] or "",
-                started=r["started"],
-                ended=r["ended"],
-                peak_kpa=r["peak_kpa"],
-                acknowledged_at=r["acknowledged_at"],
-                acknowledged_by=r["acknowledged_by"],
+                priority=text(r["priority"]),
+                kind=text(r["kind"]),
+                message=text(r["message"]),
+                started=number(r["started"], allow_none=False),
+                ended=number(r["ended"]),
+                peak_kpa=number(r["peak_kpa"]),
+                acknowledged_at=text(r["acknowledged_at"]) or None,
+                acknowledged_by=text(r["acknowledged_by"]) or None,
             )
             for r in self._q("SELECT * FROM alarms WHERE session_id = ? ORDER BY started, id", [session_id])
         ]
 
-    @sql("reading the session notes")
+    @reads("reading the session notes")
     def notes(self, session_id: int) -> dict:
         """The notes form's values (``areas``, ``passes``, ``erythema``, ``notes``…), as
         ``SessionNotesPanel.set_value`` takes them and ``save_notes`` stores them back."""
@@ -232,7 +232,11 @@ class SessionsMixin(StoreBase):
             raise NotFoundError(f"session {session_id} has no notes")
         r = rows[0]
         for key, empty in (("areas", "[]"), ("passes", "{}"), ("findings", "[]")):
-            r[key] = json.loads(r[key] or empty)
+            r[key] = json.loads(text(r[key]) or empty)
+            if type(r[key]) is not type(json.loads(empty)):
+                raise ValueError(key)
+        for key in ("grit", "erythema", "aftercare", "notes"):
+            text(r[key])  # text or nothing: anything else is damage
         return r
 
     @sql("saving the session notes")
@@ -282,37 +286,42 @@ class SessionsMixin(StoreBase):
 
     @staticmethod
     def _session(r: dict) -> SessionRow:
+        dt.datetime.fromisoformat(text(r["started_at"]))  # a damaged start time is damage, not a crash later
+        areas = json.loads(text(r["areas"]) or "[]")
+        summary = json.loads(text(r["summary"]) or "{}")
+        if not isinstance(areas, list) or not isinstance(summary, dict):
+            raise ValueError("areas or summary")
         return SessionRow(
             id=r["id"],
-            client_id=r["client_id"],
+            client_id=whole(r["client_id"], allow_none=False),
             started_at=r["started_at"],
-            ended_at=r["ended_at"],
-            status=r["status"],
-            handpiece=r["handpiece"] or "",
-            mode=r["mode"] or "",
-            grit=r["grit"] or "",
-            crystal_flow=r["crystal_flow"],
-            set_point_kpa=r["set_point_kpa"],
-            ceiling_kpa=r["ceiling_kpa"],
-            areas=json.loads(r["areas"] or "[]"),
-            planned_minutes=r["planned_minutes"],
-            planned_passes=r["planned_passes"],
-            override_reason=r["override_reason"] or "",
-            practitioner=r["practitioner"] or "",
-            samples_recorded=r["samples_recorded"] or 0,
-            samples_lost=r["samples_lost"] or 0,
-            summary=json.loads(r["summary"] or "{}"),
-            heartbeat_at=r["heartbeat_at"],
+            ended_at=text(r["ended_at"]) or None,
+            status=text(r["status"]),
+            handpiece=text(r["handpiece"]),
+            mode=text(r["mode"]),
+            grit=text(r["grit"]),
+            crystal_flow=whole(r["crystal_flow"]),
+            set_point_kpa=number(r["set_point_kpa"]),
+            ceiling_kpa=number(r["ceiling_kpa"]),
+            areas=areas,
+            planned_minutes=whole(r["planned_minutes"]),
+            planned_passes=whole(r["planned_passes"]),
+            override_reason=text(r["override_reason"]),
+            practitioner=text(r["practitioner"]),
+            samples_recorded=whole(r["samples_recorded"]) or 0,
+            samples_lost=whole(r["samples_lost"]) or 0,
+            summary=summary,
+            heartbeat_at=text(r["heartbeat_at"]) or None,
         )
 
-    @sql("reading the session")
+    @reads("reading the session")
     def session(self, session_id: int) -> SessionRow:
         rows = self._q("SELECT * FROM treatment_sessions WHERE id = ?", [session_id])
         if not rows:
             raise NotFoundError(f"session {session_id} does not exist")
         return self._session(rows[0])
 
-    @sql("reading the client's sessions")
+    @reads("reading the client's sessions")
     def sessions_for_client(self, client_id: int) -> list[SessionRow]:
         return [
             self._session(r)
@@ -322,7 +331,7 @@ class SessionsMixin(StoreBase):
             )
         ]
 
-    @sql("reading unfinished sessions")
+    @reads("reading unfinished sessions")
     def unfinished_sessions(self) -> list[SessionRow]:
         """Sessions left 'recording' (the app was killed) or 'interrupted' and not yet closed."""
         return [
