@@ -112,7 +112,7 @@ def test_no_sample_ever_is_no_signal_two_seconds_after_connecting():
 
 
 def feed_const(engine, t0, seconds, v, contact=True, rate=1000):
-    t = t0 + np.arange(int(round(seconds * rate))) / rate
+    t = t0 + np.arange(round(seconds * rate)) / rate
     engine.feed(t, np.full(len(t), v), np.full(len(t), contact))
     return t0 + len(t) / rate
 

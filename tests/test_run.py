@@ -259,7 +259,7 @@ def test_set_point_is_sent_once_per_connection(make):
 
 def test_another_device_on_the_port_is_a_high_alarm_and_its_samples_stay_out(make, store, session):
     seen = []
-    run, link, clock = make(on_device=lambda hello, seg: seen.append((hello.serial, seg)))
+    run, link, clock = make(on_device=lambda store, hello, seg: seen.append((hello.serial, seg)))
     link.connect(serial="SN-1")
     play(run, link, clock, 1.0)
     received = run.samples_received
@@ -357,7 +357,7 @@ def test_every_alarm_ends_at_or_after_its_start_on_one_clock(make, store, sessio
 
 
 def test_a_session_that_never_had_a_sample_is_not_completed(make, store, session):
-    run, link, clock = make()
+    run, _link, clock = make()
     idle(run, clock, 3.0)
     done = []
     statuses = []

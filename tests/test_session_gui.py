@@ -267,13 +267,13 @@ def test_a_full_disk_raises_an_alarm_and_loses_nothing(qtbot, window, store, cli
     try:
         live = start(qtbot, window, client_id, sim.path)
         qtbot.waitUntil(lambda: live.recorder.written > 200, timeout=WAIT)
-        live.recorder.call(disk(full=True))
+        live.recorder.run_now(disk(full=True))
         qtbot.waitUntil(lambda: live.engine._find("recording") is not None, timeout=WAIT)
         assert "Not recording to disk: " in live.alarm_bar.text() and "full" in live.alarm_bar.text()
         received = live.samples_received
         live.drop_marker("while the disk was full")
         qtbot.waitUntil(lambda: live.samples_received > received + 1000, timeout=WAIT)
-        live.recorder.call(disk(full=False))
+        live.recorder.run_now(disk(full=False))
         qtbot.waitUntil(lambda: live.engine._find("recording") is None, timeout=WAIT)
         summary = live.end_session()
     finally:

@@ -175,7 +175,6 @@ class AlarmEngine:
     def find(self, kind: str) -> Alarm | None:
         return next((a for a in self.alarms if a.kind == kind and a.active), None)
 
-
     def _set(
         self,
         kind: str,

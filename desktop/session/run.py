@@ -83,6 +83,7 @@ class AlarmView:
     peak_kpa: float | None
     acknowledged_by: str | None
     latched: bool
+    acknowledged: bool = False
 
     @property
     def active(self) -> bool:
@@ -141,7 +142,7 @@ class SessionRun:
         wall: Callable[[], float] = time.time,
         fmt: str = "abrasio",
         ring_capacity: int = 300 * 2000,
-        on_device: Callable[[Hello, int], None] | None = None,
+        on_device: Callable[[object, Hello, int], None] | None = None,
     ):
         self.link = link
         self.recorder = recorder
@@ -152,7 +153,9 @@ class SessionRun:
         self.set_point = float(set_point_kpa or 0.0)
         self.planned_passes = planned_passes
         self.engine = AlarmEngine(self.ceiling, dwell_s, planned_s)
-        self.on_device = on_device  # (hello, segment): store the session's device, on the writer thread
+        self.on_device = (
+            on_device  # (store, hello, segment): store the session's device, on the writer thread
+        )
         self.ring = RingBuffer(ring_capacity)
         self.started = clock()
         self.wall_started = wall()
@@ -287,7 +290,7 @@ class SessionRun:
             self.device = hello
             if self.on_device:
                 seg, fn = self.segment, self.on_device
-                self.recorder.call(lambda _store: fn(hello, seg))
+                self.recorder.call(lambda store: fn(store, hello, seg))
         if _same_device(hello, self.device):
             self._trusted = True
             self._wrong = None
@@ -319,7 +322,7 @@ class SessionRun:
             self._set_point_sent = False
             if self.on_device:
                 seg, fn = self.segment, self.on_device
-                self.recorder.call(lambda _store: fn(hello, seg))
+                self.recorder.call(lambda store: fn(store, hello, seg))
             self._changed(self.engine.device(self.now(), None))
             return True
 
@@ -552,6 +555,7 @@ class SessionRun:
             a.peak_kpa,
             a.acknowledged_by,
             a.latched,
+            a.acknowledged,
         )
 
     # -- the end -------------------------------------------------------------------------------
