@@ -39,6 +39,7 @@ def session(store):
 @pytest.fixture
 def make(store, session):
     recorders = []
+    sid = session
 
     def make_run(**kw):
         clock = FakeClock()
@@ -47,6 +48,7 @@ def make(store, session):
         recorders.append(rec)
         kw.setdefault("ceiling_kpa", CEILING)
         kw.setdefault("set_point_kpa", 24.0)
+        kw.setdefault("on_device", lambda s, hello, seg: s.set_session_device(sid, seg, hello))
         run = SessionRun(link, rec, clock=clock, wall=lambda: 1_790_000_000.0 + clock(), **kw)
         return run, link, clock
 
@@ -352,8 +354,8 @@ def test_every_alarm_ends_at_or_after_its_start_on_one_clock(make, store, sessio
     )
     until(lambda: done)
     stored = store.alarms(session)
-    assert {a["kind"] for a in stored} >= {"not_connected", "dwell", "disconnected"}
-    assert all(a["ended"] is not None and a["ended"] >= a["started"] for a in stored)
+    assert {a.kind for a in stored} >= {"not_connected", "dwell", "disconnected"}
+    assert all(a.ended is not None and a.ended >= a.started for a in stored)
 
 
 def test_a_session_that_never_had_a_sample_is_not_completed(make, store, session):
@@ -370,6 +372,8 @@ def test_a_session_that_never_had_a_sample_is_not_completed(make, store, session
     until(lambda: done == [True])
     assert statuses == ["no_samples"]
     assert store.notes(session)["notes"] == "typed"
+    assert store.session(session).status == "no_samples"
+    assert store.client(store.session(session).client_id).last_visit is None  # not a visit
 
 
 def test_ending_records_every_sample_and_the_summary(make, store, session):
@@ -389,4 +393,6 @@ def test_ending_records_every_sample_and_the_summary(make, store, session):
     assert summary["samples"] == 2000 == len(store.load_trace(session)["seq"])
     assert summary["device"] == "Abrasio H-2, serial SN-1"
     assert store.session(session).status == "completed"
-    assert [m["label"] for m in store.markers(session)] == ["left cheek"]
+    assert [m.label for m in store.markers(session)] == ["left cheek"]
+    (device,) = store.session_devices(session)
+    assert (device.segment, device.model, device.serial, device.rate_hz) == (1, "Abrasio H-2", "SN-1", 1000)

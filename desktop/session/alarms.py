@@ -209,6 +209,8 @@ class AlarmEngine:
         strokes = self.strokes
         over = self.find("over_ceiling")
         dwell = self.find("dwell")
+        # Python floats (tolist): faster to iterate than numpy scalars, and plain numbers in the alarms
+        t, vacuum, contact = (x.tolist() if hasattr(x, "tolist") else x for x in (t, vacuum, contact))
         for ti, v, c in zip(t, vacuum, contact, strict=True):
             if v > ceiling:
                 self._below_since = None

@@ -137,7 +137,8 @@ class TraceRecorder:
                     if stop_at is not None or time.monotonic() - last_flush >= FLUSH_S:
                         last_flush = time.monotonic()
                         self._flush(store)
-                    self.error = None  # everything refused before has now been written
+                    if not self._pending_n:
+                        self.error = None  # everything refused before has now been written
                 except Exception as exc:  # a full or failing disk: keep everything, retry, say so
                     self.error = f"{type(exc).__name__}: {exc}"
                     self._bound()

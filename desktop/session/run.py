@@ -359,15 +359,13 @@ class SessionRun:
             shift = last - x[0] + (1.0 / self._rate if self._rate else 1e-3)
             self._offset += shift
             x = x + shift
-        if last is not None and x[0] - last > GAP_DRAWN_S:
+        if last is not None and (self._new_connection or x[0] - last > GAP_DRAWN_S):
             gap = float(x[0] - last)
-            if self._new_connection:
+            if self._new_connection:  # a replug: say how long, count what never arrived
                 self.disconnections.append((last, gap))
-                self._count_lost(self._missing(int(seq[0]), gap), x[0], on_the_link=False)
+                self._count_lost(self._missing(int(seq[0]), gap), float(x[0]), on_the_link=False)
             self.ring.push(np.array([last + gap / 2]), np.array([np.nan]))  # drawn as a gap
             self.engine.reset_contact()  # the replug itself is no dwell
-        elif self._new_connection and last is not None and self._last_seq is not None:
-            self._count_lost(self._missing(int(seq[0]), float(x[0] - last)), x[0], on_the_link=False)
         self._new_connection = False
         self._last_seq = int(seq[-1])
         self.recorder.add_samples(seq, x, v, flags, 0)  # stored in session time, like markers
