@@ -83,8 +83,7 @@ def test_read_only_file_banner_names_the_cause_and_every_write_control_is_disabl
         settings.reject()
         sid = store.sessions_for_client(cid)[0].id if store.sessions_for_client(cid) else None
         if sid:
-            review = w.open_session(sid)
-            qtbot.addWidget(review)
+            review = w.open_session(sid)  # deletes itself on close
             assert not review.amend_button.isEnabled()
             review.close()
         w.practitioner.setCurrentText("Someone New")
@@ -183,8 +182,7 @@ def test_random_page_damage_browsing_every_screen_raises_nothing_and_writes_noth
         w.show_client(w.list_page.model.client_id(row))
         for srow in range(min(1, w.client_page.sessions.rowCount())):  # the latest session's review
             review = w.open_session(w.client_page.sessions.session_id(srow))
-            if review is not None:
-                qtbot.addWidget(review)
+            if review is not None:  # deletes itself on close
                 qtbot.waitUntil(
                     lambda r=review: r.trace is not None or "cannot be shown" in r.status_line.text(),
                     timeout=WAIT,
