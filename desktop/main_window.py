@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self._background.check_done.connect(self._check_done)
         self._background.backup_done.connect(self._backup_done)
         self._backup_timer = QTimer(self, timeout=self.backup_now)
+        self._recovery_timer = QTimer(self, singleShot=True, timeout=self.recover_interrupted)
         self._unlisten = store.on_access_changed(self._access_changed)
         self._error_box: QMessageBox | None = None
         self._access_changed(store.access)
@@ -356,19 +357,31 @@ class MainWindow(QMainWindow):
         return win
 
     def recover_interrupted(self) -> None:
-        """Sessions still 'recording' were cut off (the app was killed): mark them and say so."""
-        for s in self.store.unfinished_sessions():
-            if s.status == "recording":
-                self.store.mark_interrupted(s.id)
-        self.interrupted = [s for s in self.store.unfinished_sessions() if s.status == "interrupted"]
-        if self.interrupted:
+        """Sessions still 'recording' whose process is gone (killed, power cut) and whose heartbeat
+        is over 10 s old are marked interrupted, and the banner says so. One recorded by a live
+        process (another Abrasio on this file) is left alone; one whose heartbeat is still fresh is
+        looked at again in a few seconds."""
+        if not self.store.writable:
+            return
+        try:
+            _marked, waiting = self.store.recover_orphans()
+            self.interrupted = [s for s in self.store.unfinished_sessions() if s.status == "interrupted"]
             names = ", ".join(
                 f"{self.store.client(s.client_id).name} ({s.started_at[:16].replace('T', ' ')})"
                 for s in self.interrupted[:3]
             )
+        except StoreError as exc:
+            log.error("Recovering interrupted sessions failed: %s", exc)
+            self.statusBar().showMessage(f"Interrupted sessions could not be checked: {exc}")
+            return
+        if waiting:  # look again once their heartbeats may have gone stale
+            from desktop.store.owner import STALE_AFTER_S
+
+            self._recovery_timer.start(int(1000 * min(5.0, max(0.5, STALE_AFTER_S / 2))))
+        if self.interrupted:
             n = len(self.interrupted)
             self.banner_label.setText(
-                f"<b>{n} treatment session{'s were' if n > 1 else ' was'} interrupted</b> and "
+                f"{n} treatment session{'s were' if n > 1 else ' was'} interrupted and "
                 f"need{'' if n > 1 else 's'} closing with notes: {names}"
             )
             self.banner.show()
@@ -470,7 +483,13 @@ class MainWindow(QMainWindow):
             self._file_ready()
 
     def _file_ready(self) -> None:
-        """The file is sound and writable: recover what a crash left, and (at start-up) back up."""
+        """The file is sound and writable: write what a full disk left in spill files, recover what a
+        crash left, and (at start-up) back up."""
+        from desktop.store import spill
+
+        problems = spill.replay_all(self.store)
+        if problems:
+            self.warn("Held session data not written yet", "\n".join(problems))
         self.recover_interrupted()
         if self._startup:
             self.backup_now()

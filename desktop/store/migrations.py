@@ -279,5 +279,15 @@ def m007_session_devices(db: Database) -> None:
     _version(db, 7)
 
 
+@migrations()
+def m008_session_owner(db: Database) -> None:
+    """Which process records a session (host, process id, its start time): recovery leaves alone a
+    session whose owner is still running (a second Abrasio on the same file)."""
+    db["treatment_sessions"].add_column("owner_host", str)
+    db["treatment_sessions"].add_column("owner_pid", int)
+    db["treatment_sessions"].add_column("owner_started", float)
+    _version(db, 8)
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)

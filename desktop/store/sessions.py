@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.store import trace
+from desktop.store import owner, trace
 from desktop.store.base import StoreBase, now_iso, number, reads, sql, text, whole
 from desktop.store.errors import DatabaseFileError, NotFoundError
+
+log = logging.getLogger("abrasio.store")
 
 _NOTE_FIELDS = (
     "areas",
@@ -47,6 +50,7 @@ class SessionRow:
     samples_lost: int
     summary: dict
     heartbeat_at: str | None
+    owner: owner.Owner | None = None  # the process recording it (m008); None for older sessions
 
     @property
     def started(self) -> dt.datetime:
@@ -110,6 +114,8 @@ class SessionsMixin(StoreBase):
             "samples_recorded": 0,
             "samples_lost": 0,
         }
+        me = owner.current()
+        row |= {"owner_host": me.host, "owner_pid": me.pid, "owner_started": me.started}
         for key in ("areas", "screening"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
@@ -359,6 +365,9 @@ class SessionsMixin(StoreBase):
             samples_lost=whole(r["samples_lost"]) or 0,
             summary=summary,
             heartbeat_at=text(r["heartbeat_at"]) or None,
+            owner=owner.Owner(r["owner_host"], r["owner_pid"], r["owner_started"])
+            if r.get("owner_pid") is not None
+            else None,
         )
 
     @reads("reading the session")
@@ -389,17 +398,46 @@ class SessionsMixin(StoreBase):
         ]
 
     @sql("marking the session interrupted")
-    def mark_interrupted(self, session_id: int) -> None:
+    def mark_interrupted(self, session_id: int, heartbeat_at: str | None = None) -> bool:
+        """A ``recording`` session whose process is gone becomes ``interrupted``. With
+        ``heartbeat_at``: only if its heartbeat is still that one (no live process has written since
+        the caller looked). Returns whether it was marked."""
         row = self._q(
             "SELECT client_id, started_at, samples_recorded FROM treatment_sessions WHERE id = ?",
             [session_id],
         )
+        if not row:
+            raise NotFoundError(f"session {session_id} does not exist")
         with self._write():
-            self.conn.execute(
+            cur = self.conn.execute(
                 "UPDATE treatment_sessions SET status = 'interrupted', ended_at = coalesce(ended_at, "
-                "heartbeat_at) WHERE id = ? AND status = 'recording'",
-                [session_id],
+                "heartbeat_at) WHERE id = ? AND status = 'recording'"
+                + (" AND heartbeat_at IS ?" if heartbeat_at is not None else ""),
+                [session_id, heartbeat_at] if heartbeat_at is not None else [session_id],
             )
+            if not cur.rowcount:
+                return False
             if row[0]["samples_recorded"]:  # no sample recorded: no treatment on record, no visit
                 self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log("", "session", session_id, "interrupted", {})
+        return True
+
+    @sql("recovering interrupted sessions")
+    def recover_orphans(self) -> tuple[list[int], list[int]]:
+        """Mark interrupted every ``recording`` session whose owner is gone and whose heartbeat is
+        older than ``owner.STALE_AFTER_S``: (marked, still waiting). A session a live process records
+        (another Abrasio on this file, or this one) is never touched."""
+        marked, waiting = [], []
+        for s in self.unfinished_sessions():
+            if s.status != "recording":
+                continue
+            if owner.is_gone(s.owner) is False:  # a live process records it
+                if s.owner != owner.current():
+                    waiting.append(s.id)  # another one: look again later, it may end or die
+                continue
+            if owner.orphaned(s.owner, s.heartbeat_at) and self.mark_interrupted(s.id, s.heartbeat_at):
+                log.warning("Session %d was interrupted (its process is gone); marked for closing", s.id)
+                marked.append(s.id)
+            else:
+                waiting.append(s.id)
+        return marked, waiting
