@@ -545,6 +545,7 @@ class MainWindow(QMainWindow):
 
     def bring_forward(self) -> None:
         """Another launch on this file asked for this window."""
+        log.info("Brought the window forward for another launch")
         if self.isMinimized():
             self.showNormal()
         self.show()
