@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.models import ClientTableModel, SessionTableModel
 from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
 from desktop.store import SessionRow, Store
+from desktop.store.clients import MAX_QUERY
 from desktop.widgets import read_only_table, title
 
 
@@ -34,6 +36,7 @@ class ClientListPage(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, phone or email  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_QUERY)  # a pasted page cannot freeze the list
         self.archived = QCheckBox("Archived clients")
         self.count = QLabel()
         self.count.setObjectName("Hint")
@@ -180,12 +183,12 @@ class ClientPage(QWidget):
             age = f"born {fmt_date(c.date_of_birth)} ({years})"
         concerns = ", ".join(CONCERNS[k] for k in c.concerns) or "none recorded"
         consent = (
-            f"Consent on file: {fmt_date(c.consent_date)}, witnessed by {c.consent_witness}"
+            f"Consent on file: {fmt_date(c.consent_date)}, witnessed by {_esc(c.consent_witness)}"
             if c.consent_date
             else "<span style='color:#b00020'><b>No consent on file</b></span>"
         )
         fitz = f"Fitzpatrick {FITZPATRICK[c.fitzpatrick]}" if c.fitzpatrick else "Fitzpatrick not assessed"
-        contact = " · ".join(x for x in (age, c.phone, c.email) if x)
+        contact = " · ".join(_esc(x) for x in (age, c.phone, c.email) if x)
         self.details.setText(
             f"{contact}<br>{fitz} · {SENSITIVITIES[c.sensitivity]} skin · vacuum ceiling "
             f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}<br>{consent}"
@@ -263,4 +266,5 @@ class ClientPage(QWidget):
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text inside a rich-text label: shown as typed, never as markup."""
+    return html.escape(text, quote=False)

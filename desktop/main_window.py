@@ -297,8 +297,7 @@ class MainWindow(QMainWindow):
             return None
         running = self.running_session(client_id=client_id)
         if running is not None:
-            QMessageBox.information(
-                self,
+            self.warn(
                 "Session already running",
                 f"A treatment session for {running.client.name} is already running.",
             )
@@ -419,6 +418,8 @@ class MainWindow(QMainWindow):
         if running:
             event.ignore()  # ending: the last one to finish closes this window
             return
+        self._backup_timer.stop()
+        self._recovery_timer.stop()
         super().closeEvent(event)
 
     # -- the clinic file: read-only mode, banners, background check, backups ----------------------
@@ -568,6 +569,7 @@ class MainWindow(QMainWindow):
 
     def stop_background_work(self) -> None:
         self._backup_timer.stop()
+        self._recovery_timer.stop()
         self._background.wait(30)
 
     def _end_all_and_quit(self) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QObject
+from PySide6.QtCore import QDate, QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
 
-EMPTY_DATE = QDate(1900, 1, 1)
+# "No date" is the widget's minimum, year 100: no date a clinic records is anywhere near it (a date of
+# birth is at most 120 years back), so 1 Jan 1900 — or any date before — is kept as the date it is.
+EMPTY_DATE = QDate(100, 1, 1)
 
 
 class OptionalDateEdit(QDateEdit):
-    """A date picker that may be left empty (shown as "—")."""
+    """A date picker that may be left empty (shown as "—"); its calendar opens on today when empty."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -22,6 +24,13 @@ class OptionalDateEdit(QDateEdit):
         self.setMaximumDate(QDate(2200, 1, 1))
         self.setSpecialValueText("—")
         self.setDate(EMPTY_DATE)
+        self.calendarWidget().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.calendarWidget() and event.type() == QEvent.Type.Show and self.value() is None:
+            today = QDate.currentDate()
+            obj.setCurrentPage(today.year(), today.month())
+        return super().eventFilter(obj, event)
 
     def value(self) -> dt.date | None:
         d = self.date()
@@ -32,7 +41,9 @@ class OptionalDateEdit(QDateEdit):
 
 
 def title(text: str, name: str = "PageTitle") -> QLabel:
+    """A title; plain text, as every label showing what someone typed (a name is never markup)."""
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setObjectName(name)
     return label
 

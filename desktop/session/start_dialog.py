@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -81,12 +82,13 @@ class StartSessionDialog(QDialog):
         # screening
         self.statuses = evaluate(store.screening(client_id), store.screening_rules(), self.today)
         active = [s for s in self.statuses if s.active]
-        lines = [("*** " if s.blocks else "** ") + s.message() for s in active]
+        lines = [html.escape(("*** " if s.blocks else "** ") + s.message(), quote=False) for s in active]
         if self.client.pih_risk:
             lines.append(
                 "* Fitzpatrick IV–VI: risk of post-inflammatory hyperpigmentation — gentler settings."
             )
         self.screening = QLabel("<br>".join(lines) or "No active contraindications on record.")
+        self.screening.setTextFormat(Qt.TextFormat.RichText)  # lines escaped: rule labels are user text
         self.screening.setWordWrap(True)
         self.blocked = any(s.blocks for s in self.statuses)
         self.screening.setStyleSheet("color:#b00020; font-weight:600;" if self.blocked else "")

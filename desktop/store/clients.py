@@ -31,6 +31,7 @@ from desktop.store.base import (
 )
 from desktop.store.errors import NotFoundError, StoreBugError
 
+MAX_QUERY = 100  # characters of a search that count (the search box holds as many)
 _PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
 
 
@@ -183,6 +184,7 @@ class ClientsMixin(StoreBase):
         """Every word must match: 3+ characters anywhere (trigram index), 1–2 characters at the start
         of a word (prefix index). A query of digits and phone punctuation is one phone number."""
         where, params = ["c.archived = ?"], [int(archived)]
+        query = query[:MAX_QUERY]  # a pasted page of text is not a search
         query = "".join(ch if ch.isprintable() else " " for ch in query)  # pasted NULs, tabs…
         substrings, prefixes = [], []
         words = query.split()
@@ -227,6 +229,57 @@ class ClientsMixin(StoreBase):
                 [*params, limit, offset],
             )
         ]
+
+    @reads("looking for the same client")
+    def find_duplicates(self, c: Client) -> list[ClientSummary]:
+        """Other clients with the same name and date of birth, the same phone number or the same
+        email address (case and spacing ignored), archived ones included."""
+        where, params = [], []
+        if c.date_of_birth and c.last_name.strip():
+            where.append(
+                "(lower(trim(first_name)) = lower(?) AND lower(trim(last_name)) = lower(?) "
+                "AND date_of_birth = ?)"
+            )
+            params += [c.first_name.strip(), c.last_name.strip(), iso_date(c.date_of_birth)]
+        digits = phone_digits(c.phone)
+        if len(digits) >= 6:
+            where.append("phone_digits = ?")
+            params.append(digits)
+        if c.email.strip():
+            where.append("lower(trim(email)) = lower(?)")
+            params.append(c.email.strip())
+        if not where:
+            return []
+        sql_text = f"SELECT id FROM clients WHERE ({' OR '.join(where)})"
+        if c.id is not None:
+            sql_text += " AND id != ?"
+            params.append(c.id)
+        ids = [r[0] for r in self.conn.execute(sql_text + " ORDER BY id LIMIT 50", params)]
+        return (
+            [
+                self._summary(self._client(r))
+                for r in self._q(
+                    f"SELECT * FROM clients WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
+                )
+            ]
+            if ids
+            else []
+        )
+
+    @staticmethod
+    def _summary(c: Client) -> ClientSummary:
+        return ClientSummary(
+            c.id,
+            c.first_name,
+            c.last_name,
+            c.date_of_birth,
+            c.phone,
+            c.email,
+            c.last_visit,
+            c.sensitivity,
+            c.vacuum_ceiling_kpa,
+            c.consent_date,
+        )
 
     @reads("counting clients")
     def count_clients(self, query: str = "", archived: bool = False) -> int:
