@@ -94,6 +94,7 @@ class BackupsDialog(QDialog):
         self.second = QLineEdit(store.setting("backup_second_folder", "") or "")
         self.second.setPlaceholderText("none (a USB drive or a network folder)")
         choose = QPushButton("Choose…")
+        choose.setAutoDefault(False)
         choose.clicked.connect(self._choose_folder)
         form = QFormLayout()
         form.addRow("Back up while open every", self.every)

@@ -447,14 +447,14 @@ class MainWindow(QMainWindow):
         if writable:
             self.file_banner.hide()
             return
-        colours = {
-            "damaged": "background:#b00020; color:white;",
-            "read_only": "background:#fff5d6; color:#3d2e00;",
-            "checking": "background:#e8f1f8; color:#12324a;",
-        }
+        background, text = {
+            "damaged": ("#b00020", "white"),
+            "read_only": ("#fff5d6", "#3d2e00"),
+            "checking": ("#e8f1f8", "#12324a"),
+        }.get(access.kind, ("#fff5d6", "#3d2e00"))
         self.file_banner.setStyleSheet(
-            f"QWidget#FileBanner {{{colours.get(access.kind, colours['read_only'])}}} "
-            "QWidget#FileBanner QLabel { color: inherit; font-weight: bold; }"
+            f"QWidget#FileBanner {{ background: {background}; }} "
+            f"QWidget#FileBanner QLabel {{ color: {text}; font-weight: bold; }}"
         )
         self.file_banner_label.setText(access.reason)
         self.file_banner_button.hide()
