@@ -279,5 +279,52 @@ def m007_session_devices(db: Database) -> None:
     _version(db, 7)
 
 
+# The search indexes' rowid is a client's place in the list (archived, last visit, id), so that
+# "the first 100 matches, last visit first" is the first 100 rowids FTS5 yields in descending order:
+# a keystroke reads what it shows, however many clients match. (Keyed by the client id, a word in
+# every email address, "example.org", matched all 100,000 clients and each keystroke sorted them: 46 ms.)
+# bits 62: archived · 24–61: the day of the last visit (0 when none) · 0–23: the client id (< 16.7 M).
+SEARCH_KEY_ID_BITS = 24
+SEARCH_KEY_ARCHIVED = 1 << 62
+
+
+def _search_key(row: str) -> str:
+    return (
+        f"(({row}.archived != 0) << 62) | "
+        f"(coalesce(CAST(julianday({row}.last_visit) AS INTEGER), 0) << {SEARCH_KEY_ID_BITS}) | {row}.id"
+    )
+
+
+@migrations()
+def m008_search_in_list_order(db: Database) -> None:
+    """Both search indexes keyed by the client's place in the list (see ``SEARCH_KEY_*``), contentless."""
+    for trigger in ("clients_ai", "clients_ad", "clients_au", "clients_words_ai", "clients_words_ad",
+                    "clients_words_au"):  # fmt: skip
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS clients_fts")
+    db.execute("DROP TABLE IF EXISTS clients_words")
+    tables = {
+        "clients_fts": ("first_name, last_name, phone, phone_digits, email", "tokenize='trigram'"),
+        "clients_words": (
+            "first_name, last_name, phone_digits, email",
+            "tokenize='unicode61 remove_diacritics 2', prefix='1 2'",
+        ),
+    }
+    for table, (cols, options) in tables.items():
+        db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, content='', {options})")
+        new = ", ".join(f"new.{c.strip()}" for c in cols.split(","))
+        old = ", ".join(f"old.{c.strip()}" for c in cols.split(","))
+        insert = f"INSERT INTO {table} (rowid, {cols}) VALUES ({_search_key('new')}, {new});"
+        delete = (
+            f"INSERT INTO {table} ({table}, rowid, {cols}) VALUES ('delete', {_search_key('old')}, {old});"
+        )
+        db.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON clients BEGIN {insert} END")
+        db.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON clients BEGIN {delete} END")
+        db.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE ON clients BEGIN {delete} {insert} END")
+        db.execute(f"INSERT INTO {table} (rowid, {cols}) SELECT {_search_key('c')}, "
+                   f"{', '.join(f'c.{x.strip()}' for x in cols.split(','))} FROM clients c")  # fmt: skip
+    _version(db, int(m008_search_in_list_order.__name__[1:4]))  # renumbering is a rename
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)
