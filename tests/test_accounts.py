@@ -133,12 +133,14 @@ def test_the_clinic_always_keeps_an_active_administrator(setup):
     with pytest.raises(AccountError, match="at least one active administrator"):
         clinic.set_roles(clinic.person.id, [Role.PRACTITIONER])
     ana = clinic.add_person("Ana Silva", [Role.ADMINISTRATOR], "second admin passphrase")
-    clinic.set_roles(clinic.person.id, [Role.PRACTITIONER])  # Ana remains
-    assert {p.name: p.roles for p in clinic.people()}[ADMIN] == {Role.PRACTITIONER}
-    assert not clinic.person.may(Permission.PEOPLE_MANAGE)
     with pytest.raises(AccountError, match="at least one role"):
         clinic.set_roles(ana.id, [])
+    clinic.set_roles(clinic.person.id, [Role.PRACTITIONER])  # Ana remains
+    assert {p.name: p.roles for p in clinic.people()}[ADMIN] == {Role.PRACTITIONER}
     assert security.audit_entries(clinic.store.db)[-1].action == "set roles"
+    assert not clinic.person.may(Permission.PEOPLE_MANAGE)  # at once, in this session
+    with pytest.raises(AccountError, match=r"\(Practitioner\) may not do this"):
+        clinic.set_roles(ana.id, [Role.PRACTITIONER])
 
 
 def test_changing_a_passphrase_rewraps_and_never_re_encrypts(setup, tmp_path):
