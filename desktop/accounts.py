@@ -167,20 +167,25 @@ class Clinic:
 
     def verify(self, name: str, passphrase: str) -> Person:
         """Check a person against the open database (the lock screen): active, and the passphrase's hash."""
+        person, stored = self.passphrase_hash(name)
+        check_passphrase(stored, passphrase, person.name)
+        return person
+
+    def passphrase_hash(self, name: str) -> tuple[Person, str]:
+        """The active person called ``name`` and their stored hash (read here, on the connection's
+        thread; ``check_passphrase`` may then run anywhere: it is the slow part)."""
         row = security.person_by_name(self.store.db, name)
         if row is None:
             raise LoginError(f"There is no one called {name.strip()!r} here.")
-        try:
-            _hasher.verify(row["passphrase_hash"], passphrase)
-        except (VerificationError, InvalidHashError):
-            raise LoginError(f"The passphrase for {row['name']} is not right.") from None
         if not row["active"]:
             raise LoginError(f"{row['name']} was deactivated; ask the clinic's administrator.")
-        return _person(row)
+        return _person(row), row["passphrase_hash"]
 
     def switch_to(self, name: str, passphrase: str) -> Person:
         """Unlock as ``name`` (the same person or another): verified, then recorded."""
-        person = self.verify(name, passphrase)
+        return self.switch_to_verified(self.verify(name, passphrase))
+
+    def switch_to_verified(self, person: Person) -> Person:
         previous = self.person
         self.person = person
         self.audit("unlock", "person", person.id, previous=previous.name)
@@ -303,15 +308,27 @@ def create_clinic(
     return Setup(clinic, recovery)
 
 
-def login(path: str | os.PathLike, name: str, passphrase: str) -> Clinic:
-    """Open the clinic database as ``name``: unwrap the key (one argon2id), open, check the person."""
-    path = Path(path)
+def check_passphrase(stored_hash: str, passphrase: str, name: str) -> None:
+    """argon2id verification (~0.2 s, no database: safe on a worker thread)."""
+    try:
+        _hasher.verify(stored_hash, passphrase)
+    except (VerificationError, InvalidHashError):
+        raise LoginError(f"The passphrase for {name} is not right.") from None
+
+
+def unlock_key(path: str | os.PathLike, name: str, passphrase: str) -> tuple[KeyFile, bytes]:
+    """The slow half of logging in (one argon2id, the key file only: safe on a worker thread)."""
     keyfile = KeyFile.load(keys.key_file_path(path))
     try:
-        database_key = keyfile.unlock(name, passphrase)
+        return keyfile, keyfile.unlock(name, passphrase)
     except WrongPassphraseError as exc:
         raise LoginError(str(exc)) from None
-    return _open_as(path, keyfile, database_key, name, "login")
+
+
+def login(path: str | os.PathLike, name: str, passphrase: str) -> Clinic:
+    """Open the clinic database as ``name``: unwrap the key (one argon2id), open, check the person."""
+    keyfile, database_key = unlock_key(path, name, passphrase)
+    return open_as(path, keyfile, database_key, name)
 
 
 def recover(path: str | os.PathLike, recovery_key: str, admin_name: str, new_passphrase: str) -> Clinic:
@@ -346,7 +363,11 @@ def recover(path: str | os.PathLike, recovery_key: str, admin_name: str, new_pas
     return clinic
 
 
-def _open_as(path: Path, keyfile: KeyFile, database_key: bytes, name: str, action: str) -> Clinic:
+def open_as(
+    path: str | os.PathLike, keyfile: KeyFile, database_key: bytes, name: str, action: str = "login"
+) -> Clinic:
+    """The fast half of logging in: open the file with the unwrapped key, check the person, record it."""
+    path = Path(path)
     store = security.open_protected(path, database_key)
     row = security.person_by_name(store.db, name)
     if row is None or not row["active"]:
