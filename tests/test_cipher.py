@@ -122,9 +122,9 @@ def test_every_store_path_works_on_an_encrypted_file(tmp_path, key):
         store.update_client(c, who="Maya")
         assert store.client(cid).vacuum_ceiling_kpa == 18.0
         assert [a.code for a in store.screening(cid)] == ["anticoagulants"]
-        assert [r["id"] for r in store.search_clients("kwofis")] == [cid]  # trigram, mid-word
-        assert [r["id"] for r in store.search_clients("ad ok")] == [cid]  # prefix index, 2 letters
-        assert [r["id"] for r in store.search_clients("900123")] == [cid]  # phone digits
+        assert [r.id for r in store.search_clients("kwofis")] == [cid]  # trigram, mid-word
+        assert [r.id for r in store.search_clients("ad ok")] == [cid]  # prefix index, 2 letters
+        assert [r.id for r in store.search_clients("900123")] == [cid]  # phone digits
         assert store.count_clients("zz") == 0
 
         # upsert (settings), atomic + rollback
@@ -148,7 +148,7 @@ def test_every_store_path_works_on_an_encrypted_file(tmp_path, key):
         s = store.session(sid)
         assert (s.status, s.samples_recorded, s.samples_lost) == ("completed", 5000, 5)
         assert store.notes(sid)["passes"] == {"forehead": 2}
-        assert [e["action"] for e in store.change_log("client", cid)] == ["create", "screening", "update"]
+        assert [e.action for e in store.change_log("client", cid)] == ["create", "screening", "update"]
         assert store.client(cid).last_visit is not None
     finally:
         store.close()
@@ -280,8 +280,8 @@ def test_an_existing_plaintext_store_converts_to_encrypted_and_back(tmp_path, ke
     try:
         assert store.schema_version == SCHEMA_VERSION  # user_version, copied by hand
         assert [m.name for m in migrations.pending(store.db)] == []
-        assert [r["id"] for r in store.search_clients("fisch")] == [cid]  # FTS survived
-        assert [r["id"] for r in store.search_clients("ok")] == [cid]
+        assert [r.id for r in store.search_clients("fisch")] == [cid]  # FTS survived
+        assert [r.id for r in store.search_clients("ok")] == [cid]
         assert len(store.load_trace(sid)["seq"]) == 2000
         store.add_client(_client(last="Nakamura"))  # FTS triggers still fire
         assert len(store.search_clients("kamur")) == 1
@@ -292,7 +292,7 @@ def test_an_existing_plaintext_store_converts_to_encrypted_and_back(tmp_path, ke
     cipher.decrypt_copy(enc, back, key)
     assert cipher.is_plaintext_sqlite(back) and not cipher.is_plaintext_sqlite(enc)
     again = Store.open(back)  # today's Store opens the decrypted copy as it is
-    assert {r["last_name"] for r in again.search_clients("")} == {NAME, "Nakamura"}
+    assert {r.last_name for r in again.search_clients("")} == {NAME, "Nakamura"}
     again.close()
 
 
@@ -334,5 +334,38 @@ def test_online_backup_works_between_files_keyed_alike_only(tmp_path, key):
         with pytest.raises(dbapi.OperationalError):
             store.conn.backup(plain_target)  # SQLCipher refuses encrypted -> plaintext pages
         plain_target.close()
+    finally:
+        store.close()
+
+
+def test_store_errors_from_sqlcipher3_are_mapped_by_from_sqlite(tmp_path, key):
+    """The store's error mapping reads only ``sqlite_errorcode``, so it works on sqlcipher3's errors
+    (primary codes) as they are: a full disk is a DiskFullError in words."""
+    from desktop.store.errors import DiskFullError, from_sqlite
+
+    conn = cipher.connect(tmp_path / "full.db", key)
+    conn.execute("CREATE TABLE t (x)")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(dbapi.OperationalError) as err:
+        conn.execute("INSERT INTO t VALUES (?)", [b"x" * 20000])
+    assert isinstance(from_sqlite(err.value, "saving the client"), DiskFullError)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue #11 part 2: the store's @sql wrapper catches sqlite3.Error only"
+)
+def test_a_store_method_on_an_encrypted_file_raises_store_errors(tmp_path, key):
+    """Today ``@sql`` lets sqlcipher3's errors through raw; part 2 catches ``(sqlite3.Error,
+    cipher.dbapi.Error)`` there (and in opening.py, recorder). This turns green — and strict xfail fails
+    — the day that is done, so the marker is removed then."""
+    from desktop.store import DiskFullError
+
+    store = encrypted_store(tmp_path / "abrasio.db", key)
+    try:
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(DiskFullError):
+            store.import_clients([_client(last=f"N{i}") for i in range(2000)])
     finally:
         store.close()
