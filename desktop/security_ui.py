@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStatusBar,
     QToolBar,
     QVBoxLayout,
@@ -440,7 +441,8 @@ class LockOverlay(QWidget):
         )
         panel = QFrame()
         panel.setObjectName("LockPanel")
-        panel.setMaximumWidth(480)
+        panel.setFixedWidth(480)
+        panel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
         self.title = _plain("Abrasio is locked", "LockTitle")
         self.reason = _plain("")
         self.treatment = _plain("", "LockTreatment")
@@ -453,6 +455,7 @@ class LockOverlay(QWidget):
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Passphrase", self.passphrase)
+        self.panel = panel
         col = QVBoxLayout(panel)
         col.setContentsMargins(28, 24, 28, 24)
         col.addWidget(self.title)
@@ -475,6 +478,8 @@ class LockOverlay(QWidget):
         return False
 
     def cover(self) -> None:
+        # the wrapped texts change with each lock: size the panel for them (a layout alone undersizes it)
+        self.panel.setMinimumHeight(self.panel.layout().totalHeightForWidth(self.panel.width()))
         self.setGeometry(self.parent().rect())
         self.show()
         self.raise_()
