@@ -126,8 +126,12 @@ class SeriesProgress:
             return f"{head}; series complete."
         due = self.next_due
         late = (today - due).days
-        when = f"{late} day{'s' if late != 1 else ''} overdue" if late > 0 else "due"
-        return f"{head}; session {self.next_number} {when} {fmt_date(due)}."
+        if late > 0:
+            return (
+                f"{head}; session {self.next_number} was due {fmt_date(due)} "
+                f"({late} day{'s' if late != 1 else ''} overdue)."
+            )
+        return f"{head}; session {self.next_number} due {fmt_date(due)}."
 
 
 def progress(plan: SeriesPlan, session_days: list[dt.date], plans: list[SeriesPlan]) -> SeriesProgress:

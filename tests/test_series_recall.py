@@ -67,7 +67,8 @@ def test_progress_next_due_and_words():
     p = progress(plan, [D(2026, 3, 2), D(2026, 3, 16), D(2026, 3, 30), D(2025, 1, 1)], [plan])
     assert (p.done, p.last, p.next_due) == (3, D(2026, 3, 30), D(2026, 4, 13))
     assert p.text(D(2026, 4, 20)) == (
-        "Series of 6 from 2 Mar 2026, every 14 days: 3 of 6 done; session 4 7 days overdue 13 Apr 2026."
+        "Series of 6 from 2 Mar 2026, every 14 days: 3 of 6 done; "
+        "session 4 was due 13 Apr 2026 (7 days overdue)."
     )
     done = progress(plan, [D(2026, 3, 2) + dt.timedelta(days=14 * i) for i in range(6)], [plan])
     assert done.complete and done.next_due is None and "series complete" in done.text(D(2026, 6, 1))
