@@ -225,8 +225,9 @@ class ClientPage(QWidget):
 
     # -- consent, the client's own screening answers, series, erasure (issue #13) -------------------
     def _records_sections(self, lay: QVBoxLayout) -> None:
-        from desktop.consent_dialogs import ConsentSection, plain
+        from desktop.consent_dialogs import ConsentSection
         from desktop.series_widgets import SeriesSection
+        from desktop.ui import plain
 
         self.erased_note = plain("", "FieldError")
         self.erased_note.setVisible(False)

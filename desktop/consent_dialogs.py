@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -45,21 +44,12 @@ from desktop.records import fmt_date
 from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
 from desktop.store import Store, StoreError
+from desktop.ui import error_box, plain
 from desktop.widgets import read_only_table, set_invalid, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
 EXPIRES_SOON_DAYS = 30
-
-
-def plain(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
-    """A label that never interprets its text as HTML (names, form text)."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 def _now() -> str:
@@ -197,7 +187,7 @@ class ConsentDialog(QDialog):
         try:
             cid = self.store.add_consent(consent, self.who().strip())
         except (StoreError, ValueError) as exc:
-            QMessageBox.critical(
+            self.error = error_box(
                 self,
                 "Consent not saved",
                 f"The consent was not saved:\n{exc}\n\nThe signature is still in the box: try again.",
@@ -341,7 +331,7 @@ class ConsentSection(QWidget):
         try:
             consent = self.store.consent(self.model.consent(row).id)
         except (StoreError, ValueError) as exc:
-            QMessageBox.warning(self, "Cannot show the consent", str(exc))
+            self.error = error_box(self, "Cannot show the consent", str(exc))
             return None
         viewer = ConsentViewer(consent, self)
         viewer.open()
@@ -455,7 +445,7 @@ class TemplateEditor(QDialog):
                 self.who,
             )
         except (StoreError, ValueError) as exc:
-            QMessageBox.critical(
+            self.error = error_box(
                 self, "Not saved", f"The form was not saved:\n{exc}\n\nYour text is still here."
             )
             return
@@ -556,7 +546,7 @@ class ConsentSettingsDialog(QDialog):
         try:
             self.store.set_consent_template_active(t.code, not t.active, self.who)
         except StoreError as exc:
-            QMessageBox.critical(self, "Not changed", str(exc))
+            self.error = error_box(self, "Not changed", str(exc))
             return
         self.reload(t.code)
 
@@ -572,6 +562,6 @@ class ConsentSettingsDialog(QDialog):
                     if spin.value() != int(s.setting(key, default) or 0):
                         s.set_setting(key, spin.value(), who)
         except StoreError as exc:
-            QMessageBox.critical(self, "Not saved", f"The settings were not saved:\n{exc}")
+            self.error = error_box(self, "Not saved", f"The settings were not saved:\n{exc}")
             return
         self.accept()

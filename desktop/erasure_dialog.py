@@ -10,14 +10,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLineEdit,
-    QMessageBox,
     QVBoxLayout,
 )
 
-from desktop.consent_dialogs import plain
 from desktop.erasure import describe
 from desktop.records import fmt_date
 from desktop.store import Store, StoreError
+from desktop.ui import error_box, plain
 from desktop.widgets import set_invalid, title
 
 
@@ -90,7 +89,7 @@ class EraseClientDialog(QDialog):
         try:
             plan = self.store.erase_client(self.client_id, self.today, self.who().strip(), self.reason.text())
         except (StoreError, ValueError) as exc:
-            QMessageBox.critical(self, "Not erased", f"Nothing was erased:\n{exc}")
+            self.error = error_box(self, "Not erased", f"Nothing was erased:\n{exc}")
             return
         self.erased.emit(self.client_id, plan.full)
         self.accept()

@@ -15,17 +15,16 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
 )
 
-from desktop.consent_dialogs import plain
 from desktop.ical import calendar
 from desktop.models import _RowsModel
 from desktop.records import fmt_date
 from desktop.series import RecallEntry, recall, recall_csv, recall_events, week_end
 from desktop.store import Store, StoreError
+from desktop.ui import error_box, plain
 from desktop.widgets import read_only_table, title
 
 
@@ -194,7 +193,7 @@ class RecallDialog(QDialog):
             text, encoding = self.export_text(kind)
             write_atomically(path, text, encoding)
         except (OSError, StoreError) as exc:
-            QMessageBox.critical(
+            self.error = error_box(
                 self, "Not exported", f"The recall list could not be written to {path}:\n{exc}"
             )
             return None

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.client_form import ScreeningEditor
-from desktop.consent_dialogs import plain
 from desktop.questionnaire import (
     DETAIL_MAX,
     NO,
@@ -36,6 +35,7 @@ from desktop.questionnaire import (
     validate_answer,
 )
 from desktop.store import Store, StoreError
+from desktop.ui import ask, error_box, plain
 from desktop.widgets import OptionalDateEdit
 
 CLIENT_STYLE = """
@@ -114,7 +114,8 @@ class ClientScreeningDialog(QDialog):
         page = QWidget()
         lay = QVBoxLayout(page)
         lay.addStretch(1)
-        lay.addWidget(plain(f"Hello {self.client.first_name or self.client.name}", "Big"))
+        self.greeting = plain(f"Hello {self.client.first_name or self.client.name}", "Big")
+        lay.addWidget(self.greeting)
         lay.addWidget(
             plain(
                 "A few questions about your skin and your health. They help us treat you safely. "
@@ -343,7 +344,7 @@ class ClientScreeningDialog(QDialog):
                 who,
             )
         except StoreError as exc:
-            QMessageBox.critical(
+            self.error = error_box(
                 self, "Not saved", f"The screening was not saved:\n{exc}\n\nThe answers are still here."
             )
             return
@@ -361,14 +362,10 @@ class ClientScreeningDialog(QDialog):
         if not self.answers:
             self.reject()
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return ask(
+            self,
             "Stop the questions",
             "Leave without saving the client's answers?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            self,
+            QMessageBox.StandardButton.Discard,
+            self.reject,
         )
-        discard = QMessageBox.StandardButton.Discard
-        box.buttonClicked.connect(lambda b: box.standardButton(b) == discard and self.reject())
-        box.open()
-        return box

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.consent_dialogs import plain
 from desktop.series import (
     DEFAULT_PLANNED_SESSIONS,
     MAX_INTERVAL_DAYS,
@@ -31,6 +30,7 @@ from desktop.series import (
     validate_plan,
 )
 from desktop.store import SessionRow, Store, StoreError
+from desktop.ui import ask, error_box, plain
 from desktop.widgets import set_invalid
 
 
@@ -122,7 +122,7 @@ class SeriesPlanDialog(QDialog):
             except ValueError as exc:
                 errors = {"started_on": str(exc)}
             except StoreError as exc:
-                QMessageBox.critical(self, "Not saved", f"The series was not saved:\n{exc}")
+                self.error = error_box(self, "Not saved", f"The series was not saved:\n{exc}")
                 return
         for key, label in self.errors.items():
             label.setText(errors.get(key, ""))
@@ -189,24 +189,19 @@ class SeriesSection(QWidget):
         """Ask first: an ended series leaves the recall list and cannot be reopened."""
         if self.current is None:
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return ask(
+            self,
             "End series",
             f"End this series today, {self.current.done} of {self.current.plan.planned_sessions} "
             "sessions done? The client leaves the recall list.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
+            QMessageBox.StandardButton.Yes,
+            self._end,
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        yes = QMessageBox.StandardButton.Yes
-        box.buttonClicked.connect(lambda b: box.standardButton(b) == yes and self._end())
-        box.open()
-        return box
 
     def _end(self) -> None:
         try:
             self.store.end_series(self.current.plan.id, self.today(), self.who())
         except StoreError as exc:
-            QMessageBox.critical(self, "Not changed", str(exc))
+            self.error = error_box(self, "Not changed", str(exc))
             return
         self.changed.emit()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop.records import Client, ScreeningAnswer, add_months
 from desktop.series import SeriesPlan
@@ -171,3 +172,58 @@ def test_erasure_refuses_while_a_session_records_and_for_unknown_clients(store):
     assert store.erasures(cid) == []
     with pytest.raises(NotFoundError):
         store.erase_client(9999, TODAY, "Dr K", "request")
+
+
+# -- through the windows ---------------------------------------------------------------------------
+
+
+def test_erase_from_the_clients_menu_asks_for_the_request_and_who(qtbot, window, store):
+    from desktop.erasure_dialog import EraseClientDialog
+
+    cid, _ = make_client(store, treated_days_ago=None)
+    window.practitioner.setCurrentText("")
+    assert not window.erase_action.isEnabled()  # only from a client's page
+    window.show_client(cid)
+    assert window.erase_action.isEnabled()
+    window.erase_action.trigger()
+    dlg = window.findChild(EraseClientDialog)
+    qtbot.waitExposed(dlg)
+    assert "never treated" in dlg.summary.text()
+    assert "1 consent as signed" in dlg.gone.text() and not dlg.kept.isVisible()
+    qtbot.mouseClick(dlg.erase_button, Qt.MouseButton.LeftButton)
+    assert dlg.reason_error.isVisible() and dlg.confirm_error.isVisible()
+    assert "Practitioner box" in dlg.confirm_error.text()
+    qtbot.keyClicks(dlg.reason, "letter of 3 May")
+    dlg.confirm.setChecked(True)
+    qtbot.mouseClick(dlg.erase_button, Qt.MouseButton.LeftButton)
+    assert store.client(cid).phone == PHONE  # nothing erased without a name on it
+    window.practitioner.setCurrentText("Dr K")
+    with qtbot.waitSignal(dlg.erased, timeout=5000) as erased:
+        qtbot.mouseClick(dlg.erase_button, Qt.MouseButton.LeftButton)
+    assert erased.args == [cid, True]
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.list_page)
+    assert store.search_clients(NAME) == [] and store.search_clients(NAME, archived=True) == []
+    assert store.erasures(cid)[0].reason == "letter of 3 May"
+
+
+def test_a_partly_erased_client_page_says_so_and_cannot_be_treated_or_edited(qtbot, window, store):
+    cid, (sid,) = make_client(store, treated_days_ago=100)
+    window.practitioner.setCurrentText("Dr K")
+    window.show_client(cid)
+    dlg = window.erase_client()
+    qtbot.waitExposed(dlg)
+    assert "must keep the clinical record until" in dlg.summary.text()
+    assert dlg.kept.isVisible() and "1 treatment session with their traces" in dlg.kept.text()
+    dlg.reason.setText("email of 2 June")
+    dlg.confirm.setChecked(True)
+    with qtbot.waitSignal(dlg.erased, timeout=5000):
+        dlg.erase()
+    page = window.client_page
+    qtbot.waitUntil(lambda: page.erased_note.isVisible())
+    assert (
+        "Erased at the client's request" in page.erased_note.text() and "by Dr K" in page.erased_note.text()
+    )
+    assert not page.start_button.isEnabled() and not page.edit_button.isEnabled()
+    assert not page.archive_button.isEnabled()
+    assert PHONE not in page.details.text() and "(archived)" in page.name.text()
+    assert page.sessions.rowCount() == 1 and page.sessions.session_id(0) == sid  # still there to read
