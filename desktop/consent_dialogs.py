@@ -34,6 +34,7 @@ from desktop.consent import (
     Consent,
     ConsentStatus,
     ConsentTemplate,
+    consent_status,
     signature_problem,
     valid_until,
     validate_template,
@@ -305,12 +306,12 @@ class ConsentSection(QWidget):
     def show_client(self, client_id: int, archived: bool = False) -> None:
         self.client_id = client_id
         today = self.today()
-        status = self.store.consent_status(client_id, today)
-        self.status = status
+        consents = self.store.consents(client_id)
+        months = self.store.consent_validity_months()
+        self.status = status = consent_status(consents, today, months)
         self.status_label.setText(status.message())
         self.status_label.setStyleSheet(status_style(status))
-        consents = self.store.consents(client_id)
-        self.model.set_consents(consents, self.store.consent_validity_months(), today)
+        self.model.set_consents(consents, months, today)
         self.view.setVisible(bool(consents))
         rows = min(len(consents), 3)  # as tall as its rows (three at most, then it scrolls)
         self.view.setFixedHeight(

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QPushButton,
     QVBoxLayout,
 )
@@ -50,6 +51,8 @@ class RecallTableModel(_RowsModel):
         col = index.column()
         if role == Qt.ItemDataRole.ForegroundRole and col == 4 and e.overdue_days:
             return QColor("#b00020")
+        if role == Qt.ItemDataRole.ToolTipRole and col == 5:
+            return self.last_column(e)  # the whole reason, where the column is too narrow
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         c = e.candidate
@@ -116,6 +119,10 @@ class RecallDialog(QDialog):
         self.left_out_model = LeftOutTableModel(self)
         self.left_out_view = read_only_table(self.left_out_model)
         self.left_out_view.setMaximumHeight(160)
+        for view, stretch in ((self.view, 2), (self.left_out_view, 5)):
+            header = view.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         self.left_out_view.activated.connect(
             lambda i: self.open_client.emit(self.left_out_model.entry(i.row()).candidate.client_id)
         )

@@ -63,7 +63,8 @@ def test_client_signs_on_the_pad_and_the_page_lists_the_consent(qtbot, window, s
         qtbot.mouseClick(dlg.sign_button, Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()
 
-    (c,) = store.consents(cid)
+    (listed,) = store.consents(cid)
+    c = store.consent(listed.id)
     assert (c.kind, c.signed_on, c.witnessed_by, c.signer_name) == (
         "signed",
         TODAY,
@@ -248,7 +249,7 @@ def test_clinic_edits_a_form_into_a_new_version_and_sets_validity(qtbot, window,
     assert "No make-up for 24 hours" in signing.text.toPlainText()
     sign_on(signing.pad)
     signing.save()
-    newest, older = store.consents(cid)
+    newest, older = (store.consent(c.id) for c in store.consents(cid))
     assert (newest.template_version, older.template_version) == (2, 1)
     assert "No make-up" in newest.text and "No make-up" not in older.text
     assert window.client_page.consent_section.model.data(

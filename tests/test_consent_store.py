@@ -85,6 +85,9 @@ def test_signed_consent_round_trip_and_it_never_changes(store):
     assert c.text == "What the treatment is…" and c.signature_png == b"\x89PNG fake"
     assert c.strokes == [list(s) for s in STROKES] and c.pad_size == (600, 200)
     assert c.signed_at and c.recorded_at
+    (listed,) = store.consents(cid)  # the list: who, when, which form; not the text or the ink
+    assert (listed.id, listed.witnessed_by, listed.template_version) == (consent_id, "Dr K", 1)
+    assert listed.signature_png is None and listed.strokes is None and listed.text == ""
     with pytest.raises(sqlite3.IntegrityError, match="never changes"):
         store.conn.execute("UPDATE consents SET text = 'something else' WHERE id = ?", [consent_id])
     store.conn.rollback()

@@ -44,6 +44,12 @@ class QuestionnaireRecord:
     differences: list[Difference]
 
 
+_LISTED = (
+    "id, client_id, kind, template_code, template_version, title, signed_on, signed_at, signer_name, "
+    "witnessed_by, recorded_at"
+)
+
+
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.casefold()).strip("_")[:40] or "form"
 
@@ -147,14 +153,14 @@ class ConsentMixin(StoreBase):
             signed_on=dt.date.fromisoformat(r["signed_on"]),
             witnessed_by=r["witnessed_by"] or "",
             title=r["title"] or "",
-            text=r["text"] or "",
+            text=r.get("text") or "",
             template_code=r["template_code"],
             template_version=r["template_version"],
             signed_at=r["signed_at"] or "",
             signer_name=r["signer_name"] or "",
-            signature_png=r["signature_png"],
-            strokes=strokes_from_json(r["strokes"]),
-            pad_size=(r["pad_width"], r["pad_height"]) if r["pad_width"] else None,
+            signature_png=r.get("signature_png"),
+            strokes=strokes_from_json(r.get("strokes")),
+            pad_size=(r["pad_width"], r["pad_height"]) if r.get("pad_width") else None,
             recorded_at=r["recorded_at"] or "",
             id=r["id"],
         )
@@ -204,9 +210,11 @@ class ConsentMixin(StoreBase):
 
     @sql("reading the client's consents")
     def consents(self, client_id: int) -> list[Consent]:
-        """Every consent the client gave, newest first."""
+        """Every consent the client gave, newest first: who, when, which form; without the text and the
+        signature (``consent(id)`` has them), so a list costs a few hundred bytes a consent."""
         rows = self._q(
-            "SELECT * FROM consents WHERE client_id = ? ORDER BY signed_on DESC, id DESC", [client_id]
+            f"SELECT {_LISTED} FROM consents WHERE client_id = ? ORDER BY signed_on DESC, id DESC",
+            [client_id],
         )
         return [self._consent(r) for r in rows]
 
@@ -222,11 +230,7 @@ class ConsentMixin(StoreBase):
 
     @sql("reading the client's consents")
     def consent_status(self, client_id: int, today: dt.date) -> ConsentStatus:
-        """Without the signature images: the status needs dates and names only."""
-        rows = self._q(
-            "SELECT *, NULL AS signature_png, NULL AS strokes FROM consents WHERE client_id = ?", [client_id]
-        )
-        return consent_status([self._consent(r) for r in rows], today, self.consent_validity_months())
+        return consent_status(self.consents(client_id), today, self.consent_validity_months())
 
     # -- the client answers the screening --------------------------------------------------------
     @sql("saving the screening")
