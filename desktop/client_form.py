@@ -121,8 +121,6 @@ class ClientDialog(QDialog):
         self.ceiling_hint = QLabel()
         self.ceiling_hint.setObjectName("Hint")
         self.concerns = {key: QCheckBox(label) for key, label in CONCERNS.items()}
-        self.consent_date = OptionalDateEdit()
-        self.consent_witness = QLineEdit()
         self.notes = QPlainTextEdit()
         self.notes.setFixedHeight(70)
         self.screening = ScreeningEditor(store.screening_rules())
@@ -137,8 +135,6 @@ class ClientDialog(QDialog):
             ("fitzpatrick", "Fitzpatrick skin type", self.fitzpatrick),
             ("sensitivity", "Skin sensitivity", self.sensitivity),
             ("vacuum_ceiling_kpa", "Vacuum ceiling", self._with(self.ceiling, self.ceiling_hint)),
-            ("consent_date", "Consent on file (date)", self.consent_date),
-            ("consent_witness", "Consent witnessed by", self.consent_witness),
         ):
             self.fields[key] = widget
             form.addRow(label, self._with_error(key, widget))
@@ -208,8 +204,6 @@ class ClientDialog(QDialog):
         self.ceiling.setValue(c.vacuum_ceiling_kpa if c.id else self._default_ceiling(c.sensitivity))
         for key, box in self.concerns.items():
             box.setChecked(key in c.concerns)
-        self.consent_date.set_value(c.consent_date)
-        self.consent_witness.setText(c.consent_witness)
         self.notes.setPlainText(c.notes)
         if c.id:
             self.screening.set_answers(self.store.screening(c.id))
@@ -244,8 +238,6 @@ class ClientDialog(QDialog):
             fitzpatrick=self.fitzpatrick.currentData(),
             sensitivity=self.sensitivity.currentData(),
             concerns=[k for k, box in self.concerns.items() if box.isChecked()],
-            consent_date=self.consent_date.value(),
-            consent_witness=self.consent_witness.text(),
             vacuum_ceiling_kpa=round(self.ceiling.value(), 1),
             notes=self.notes.toPlainText(),
             archived=c.archived,
