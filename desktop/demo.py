@@ -168,7 +168,7 @@ def create_demo(store: Store, n_clients: int = 200, seed: int = 1, today: dt.dat
     for name in PRACTITIONERS:
         store.add_practitioner(name)
     store.import_clients(demo_clients(n_clients, rng, today), who="demo")
-    ids = [r["id"] for r in store._q("SELECT id FROM clients ORDER BY id")]
+    ids = store.client_ids()
     codes = [r.code for r in store.screening_rules()]
     for k, cid in enumerate(ids):
         c = store.client(cid)

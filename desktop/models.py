@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from desktop.records import AREAS, fmt_date
-from desktop.store import SessionRow, Store
+from desktop.store import ClientSummary, SessionRow, Store
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -48,7 +48,7 @@ class ClientTableModel(_RowsModel):
         self.store = store
         self.query = ""
         self.archived = False
-        self._rows: list[dict] = []
+        self._rows: list[ClientSummary] = []
         self._more = False
         self.refresh()
 
@@ -81,26 +81,26 @@ class ClientTableModel(_RowsModel):
         self.endInsertRows()
 
     def client_id(self, row: int) -> int:
-        return self._rows[row]["id"]
+        return self._rows[row].id
 
     def data(self, index: _Index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         r = self._rows[index.row()]
         if role == self.IdRole:
-            return r["id"]
+            return r.id
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         col = index.column()
         if col == 0:
-            return f"{r['last_name']}, {r['first_name']}" if r["first_name"] else r["last_name"]
+            return r.list_name
         if col == 1:
-            return r["phone"]
+            return r.phone
         if col == 2:
-            return r["email"]
+            return r.email
         if col == 3:
-            return _date(r["date_of_birth"])
-        return _date(r["last_visit"]) or "—"
+            return fmt_date(r.date_of_birth)
+        return fmt_date(r.last_visit) or "—"
 
 
 class SessionTableModel(_RowsModel):

@@ -87,27 +87,27 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
 
     def save(self) -> None:
-        s, who = self.store, self.who
-        with s.db.atomic():
-            s.set_setting("display_unit", self.unit.currentText(), who)
-            s.set_setting("ceiling_defaults_kpa", {k: w.value() for k, w in self.ceilings.items()}, who)
-            s.set_setting("series_interval_days", self.series.value(), who)
-            s.set_setting("minimum_interval_days", self.minimum.value(), who)
-            s.set_setting("dwell_alarm_seconds", self.dwell.value(), who)
-            s.set_setting(
-                "aftercare_templates",
-                [t.strip() for t in self.aftercare.toPlainText().splitlines() if t.strip()],
-                who,
+        values = {
+            "display_unit": self.unit.currentText(),
+            "ceiling_defaults_kpa": {k: w.value() for k, w in self.ceilings.items()},
+            "series_interval_days": self.series.value(),
+            "minimum_interval_days": self.minimum.value(),
+            "dwell_alarm_seconds": self.dwell.value(),
+            "aftercare_templates": [
+                t.strip() for t in self.aftercare.toPlainText().splitlines() if t.strip()
+            ],
+        }
+        rules = []
+        for row, rule in enumerate(self.rules):
+            new = ScreeningRule(
+                rule.code,
+                self.table.item(row, 0).text().strip() or rule.label,
+                self.table.cellWidget(row, 1).value(),
+                self.table.cellWidget(row, 2).value(),
+                self.table.cellWidget(row, 3).currentText(),
+                rule.sort,
             )
-            for row, rule in enumerate(self.rules):
-                new = ScreeningRule(
-                    rule.code,
-                    self.table.item(row, 0).text().strip() or rule.label,
-                    self.table.cellWidget(row, 1).value(),
-                    self.table.cellWidget(row, 2).value(),
-                    self.table.cellWidget(row, 3).currentText(),
-                    rule.sort,
-                )
-                if new != rule:
-                    s.save_screening_rule(new, who)
+            if new != rule:
+                rules.append(new)
+        self.store.save_settings(values, rules, self.who)
         self.accept()

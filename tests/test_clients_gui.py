@@ -74,7 +74,7 @@ def test_create_find_edit_reopen(qtbot, window, tmp_path):
         qtbot.addWidget(w2)
         w2.show_client(cid)
         assert "imogen.c@example.org" in w2.client_page.details.text()
-        assert [e["action"] for e in store2.change_log("client", cid)] == ["create", "update"]
+        assert [e.action for e in store2.change_log("client", cid)] == ["create", "update"]
     finally:
         store2.close()
         window.store = Store.open(tmp_path / "abrasio.db")  # for the fixture's teardown
@@ -142,8 +142,8 @@ def test_archive_and_find_again(qtbot, window):
     qtbot.waitUntil(lambda: window.list_page.model.rowCount() == 1)
     window.show_client(window.list_page.model.client_id(0))
     qtbot.mouseClick(window.client_page.archive_button, Qt.MouseButton.LeftButton)
-    assert window.store.search_clients("Archivist")[0]["id"] == cid
-    assert [e["action"] for e in window.store.change_log("client", cid)] == ["create", "archive", "unarchive"]
+    assert window.store.search_clients("Archivist")[0].id == cid
+    assert [e.action for e in window.store.change_log("client", cid)] == ["create", "archive", "unarchive"]
 
 
 def test_screening_tells_what_counts_today_and_until_when(qtbot, window):

@@ -34,6 +34,6 @@ def test_everything_refused_by_a_full_disk_is_written_in_order_once_it_frees(sto
     until(lambda: rec.error is None and rec.written == 2000)
     assert rec.close()
     assert rec.dropped == 0
-    assert [m["label"][:10] for m in store.markers(sid)] == ["a label fa"]
-    assert [a["kind"] for a in store.alarms(sid)] == ["no_signal"]
+    assert [m.label[:10] for m in store.markers(sid)] == ["a label fa"]
+    assert [a.kind for a in store.alarms(sid)] == ["no_signal"]
     assert len(store.load_trace(sid)["seq"]) == 2000

@@ -134,13 +134,13 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
     spans = _spans(tr["seq"])
     assert len(spans) == 2  # one run per simulator
     assert sum(last - first + 1 for first, last in spans) - 20 == len(tr["seq"])
-    kinds = {a["kind"]: a for a in store.alarms(sid)}
-    assert kinds["over_ceiling"]["priority"] == "high" and kinds["over_ceiling"]["peak_kpa"] > 30
-    assert kinds["over_ceiling"]["ended"] > kinds["over_ceiling"]["started"]
-    assert any(a["kind"] == "dwell" and a["acknowledged_by"] == "Nurse Test" for a in store.alarms(sid))
+    kinds = {a.kind: a for a in store.alarms(sid)}
+    assert kinds["over_ceiling"].priority == "high" and kinds["over_ceiling"].peak_kpa > 30
+    assert kinds["over_ceiling"].ended > kinds["over_ceiling"].started
+    assert any(a.kind == "dwell" and a.acknowledged_by == "Nurse Test" for a in store.alarms(sid))
     assert "disconnected" in kinds
-    assert kinds["passes"]["priority"] == "medium" and kinds["passes"]["ended"] is not None
-    assert [m["label"] for m in store.markers(sid)] == ["left cheek, pass 2", ""]
+    assert kinds["passes"].priority == "medium" and kinds["passes"].ended is not None
+    assert [m.label for m in store.markers(sid)] == ["left cheek, pass 2", ""]
     notes = store.notes(sid)
     assert notes["erythema"] == "mild" and notes["areas"] == ["cheeks"]
     # the client's history shows it
@@ -157,7 +157,7 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
     review.notes_panel.notes.setPlainText("Tolerated well; redness settled in 2 h")
     review.save_amendment()
     log = store.change_log("session", sid)
-    assert log[-1]["action"] == "amend notes" and log[-1]["who"] == "Nurse Test"
+    assert log[-1].action == "amend notes" and log[-1].who == "Nurse Test"
 
 
 def n_points(curve) -> int:
@@ -280,5 +280,5 @@ def test_a_full_disk_raises_an_alarm_and_loses_nothing(qtbot, window, store, cli
         sim.close()
     assert live.recorder.dropped == 0
     assert len(store.load_trace(live.session_id)["seq"]) == summary["samples"]
-    assert any(a["kind"] == "recording" and a["ended"] for a in store.alarms(live.session_id))
-    assert [m["label"] for m in store.markers(live.session_id)] == ["while the disk was full"]
+    assert any(a.kind == "recording" and a.ended for a in store.alarms(live.session_id))
+    assert [m.label for m in store.markers(live.session_id)] == ["while the disk was full"]

@@ -13,7 +13,7 @@ def test_every_window_opens_and_closes(qtbot, window, store):
     create_demo(store, n_clients=12, seed=2)
     window.list_page.refresh()
     assert window.list_page.model.rowCount() == 12
-    with_trace = store._q("SELECT DISTINCT session_id FROM vacuum_trace_chunks LIMIT 1")[0]["session_id"]
+    with_trace = store.conn.execute("SELECT session_id FROM vacuum_trace_chunks LIMIT 1").fetchone()[0]
     cid = store.session(with_trace).client_id
     window.show_client(cid)
     assert window.client_page.sessions.rowCount() >= 1

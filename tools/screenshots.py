@@ -47,7 +47,7 @@ def main(which: set[str]) -> None:
     w.show()
     if "clients" in which:
         shoot(w, "client-list.png")
-        cid = store.search_clients()[0]["id"]
+        cid = store.search_clients()[0].id
         store.save_screening(
             cid,
             [

@@ -81,7 +81,7 @@ class TraceRecorder:
             # Not Store.open: its header check opens and closes the file outside SQLite, and closing
             # any descriptor of a file drops every POSIX lock this process holds on it (SQLite's
             # own connections included), which would let another process reset the WAL under us.
-            store = Store.connect(self.db_path)
+            store = Store.connect(self.db_path, sample_stream=True)
         except (StoreError, sqlite3.Error) as exc:
             self.error = str(exc)
             return

@@ -175,28 +175,28 @@ class SessionReviewWindow(QMainWindow):
         for m in markers:
             self.plot.addItem(
                 pg.InfiniteLine(
-                    m["t"],
+                    m.t,
                     angle=90,
                     pen=pg.mkPen("#6a1b9a", width=2),
-                    label=m["label"] or "marker",
+                    label=m.label or "marker",
                     labelOpts={"position": 0.92, "color": "#6a1b9a"},
                 )
             )
         lines = []
         for a in alarms:
-            colour = pg.mkColor(COLOUR.get(a["priority"], "#888888"))
+            colour = pg.mkColor(COLOUR.get(a.priority, "#888888"))
             colour.setAlpha(50)
-            end = a["ended"] if a["ended"] is not None else a["started"]
+            end = a.ended if a.ended is not None else a.started
             self.plot.addItem(
                 pg.LinearRegionItem(
-                    (a["started"], end), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
+                    (a.started, end), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
                 )
             )
-            peak = f", peak {format_vacuum(a['peak_kpa'], self.unit)}" if a["peak_kpa"] else ""
-            ack = f", acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else ""
+            peak = f", peak {format_vacuum(a.peak_kpa, self.unit)}" if a.peak_kpa else ""
+            ack = f", acknowledged by {a.acknowledged_by}" if a.acknowledged_by else ""
             lines.append(
-                f"{PREFIX.get(a['priority'], '*')} {a['message']} at {a['started']:.1f} s "
-                f"({(end - a['started']):.1f} s{peak}{ack})"
+                f"{PREFIX.get(a.priority, '*')} {a.message} at {a.started:.1f} s "
+                f"({(end - a.started):.1f} s{peak}{ack})"
             )
         self.alarm_list.setText("Alarms:\n" + "\n".join(lines) if lines else "No alarms.")
         self.status_line.setText(f"{len(x):,} samples · drag to pan, wheel to zoom along time")

@@ -1,0 +1,272 @@
+"""Clients, their contraindication screening, the screening rules, and the change log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from desktop.records import Client, ScreeningAnswer, ScreeningRule, phone_digits
+from desktop.store.base import StoreBase, iso_date, now_iso, parse_date, sql
+from desktop.store.errors import NotFoundError, StoreBugError
+
+_PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """One line of the client list."""
+
+    id: int
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date | None
+    phone: str
+    email: str
+    last_visit: dt.date | None
+    sensitivity: str
+    vacuum_ceiling_kpa: float
+    consent_date: dt.date | None
+
+    @property
+    def list_name(self) -> str:
+        """ "Last, First" (or the last name alone)."""
+        return f"{self.last_name}, {self.first_name}" if self.first_name else self.last_name
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """Who changed what, when: one line of a record's history."""
+
+    at: str
+    who: str
+    action: str
+    details: dict
+
+
+class ClientsMixin(StoreBase):
+    @staticmethod
+    def _client_row(c: Client) -> dict:
+        return {
+            "first_name": c.first_name.strip(),
+            "last_name": c.last_name.strip(),
+            "date_of_birth": iso_date(c.date_of_birth),
+            "phone": c.phone.strip(),
+            "phone_digits": phone_digits(c.phone),
+            "email": c.email.strip(),
+            "fitzpatrick": c.fitzpatrick,
+            "sensitivity": c.sensitivity,
+            "concerns": json.dumps(sorted(c.concerns)),
+            "consent_date": iso_date(c.consent_date),
+            "consent_witness": c.consent_witness.strip(),
+            "vacuum_ceiling_kpa": c.vacuum_ceiling_kpa,
+            "notes": c.notes,
+            "archived": int(c.archived),
+        }
+
+    @staticmethod
+    def _client(row: dict) -> Client:
+        return Client(
+            first_name=row["first_name"] or "",
+            last_name=row["last_name"] or "",
+            date_of_birth=parse_date(row["date_of_birth"]),
+            phone=row["phone"] or "",
+            email=row["email"] or "",
+            fitzpatrick=row["fitzpatrick"],
+            sensitivity=row["sensitivity"],
+            concerns=json.loads(row["concerns"] or "[]"),
+            consent_date=parse_date(row["consent_date"]),
+            consent_witness=row["consent_witness"] or "",
+            vacuum_ceiling_kpa=row["vacuum_ceiling_kpa"],
+            notes=row["notes"] or "",
+            archived=bool(row["archived"]),
+            id=row["id"],
+            last_visit=parse_date(row["last_visit"]),
+        )
+
+    @sql("saving the new client")
+    def add_client(self, c: Client, who: str = "") -> int:
+        row = self._client_row(c) | {"created_at": now_iso(), "updated_at": now_iso()}
+        with self._write():
+            cid = self.db["clients"].insert(row).last_pk
+            self._log(who, "client", cid, "create", {k: v for k, v in row.items() if v not in (None, "")})
+        return cid
+
+    @sql("importing clients")
+    def import_clients(self, clients: Iterable[Client], who: str = "") -> int:
+        """Insert many clients in one transaction (demo data, imports); one change-log entry."""
+        stamp = now_iso()
+        rows = [
+            self._client_row(c)
+            | {"created_at": stamp, "updated_at": stamp, "last_visit": iso_date(c.last_visit)}
+            for c in clients
+        ]
+        with self._write():
+            self.db["clients"].insert_all(rows, batch_size=1000)
+            self._log(who, "client", 0, "import", {"count": len(rows)})
+        return len(rows)
+
+    @sql("saving the client")
+    def save_client_record(self, c: Client, answers: Iterable[ScreeningAnswer], who: str = "") -> int:
+        """Create or update a client together with their screening, all or nothing."""
+        with self._write():
+            if c.id is None:
+                c.id = self.add_client(c, who)
+            else:
+                self.update_client(c, who)
+            self.save_screening(c.id, answers, who)
+        return c.id
+
+    @sql("saving the client")
+    def update_client(self, c: Client, who: str = "") -> None:
+        if c.id is None:
+            raise StoreBugError("update_client needs a client id")
+        old = self._q("SELECT * FROM clients WHERE id = ?", [c.id])
+        if not old:
+            raise NotFoundError(f"client {c.id} does not exist")
+        new = self._client_row(c)
+        changed = {k: [old[0][k], v] for k, v in new.items() if old[0][k] != v}
+        if not changed:
+            return
+        with self._write():
+            self.db["clients"].update(c.id, new | {"updated_at": now_iso()})
+            self._log(who, "client", c.id, "update", changed)
+
+    @sql("archiving the client")
+    def set_archived(self, client_id: int, archived: bool, who: str = "") -> None:
+        with self._write():
+            self.db["clients"].update(client_id, {"archived": int(archived), "updated_at": now_iso()})
+            self._log(who, "client", client_id, "archive" if archived else "unarchive", {})
+
+    @sql("reading the client's record")
+    def client(self, client_id: int) -> Client:
+        rows = self._q("SELECT * FROM clients WHERE id = ?", [client_id])
+        if not rows:
+            raise NotFoundError(f"client {client_id} does not exist")
+        return self._client(rows[0])
+
+    @sql("reading the client list")
+    def client_ids(self) -> list[int]:
+        """Every client's id, archived ones included, oldest first."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM clients ORDER BY id")]
+
+    @staticmethod
+    def _search_sql(query: str, archived: bool) -> tuple[str, list]:
+        """Every word must match: 3+ characters anywhere (trigram index), 1–2 characters at the start
+        of a word (prefix index). A query of digits and phone punctuation is one phone number."""
+        where, params = ["c.archived = ?"], [int(archived)]
+        query = "".join(ch if ch.isprintable() else " " for ch in query)  # pasted NULs, tabs…
+        substrings, prefixes = [], []
+        words = query.split()
+        if _PHONE_QUERY.fullmatch(query.strip() or "x"):
+            words = [phone_digits(query)]  # "7700 900 12" is one number, however it is spaced
+        for word in words:
+            digits = phone_digits(word)
+            term = digits if digits and len(digits) >= len(word.strip("+()-.")) else word
+            quoted = '"' + term.replace('"', '""') + '"'
+            (substrings if len(term) >= 3 else prefixes).append(quoted)
+        if substrings:
+            where.append("c.id IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ?)")
+            params.append(" ".join(substrings))
+        if prefixes:
+            where.append("c.id IN (SELECT rowid FROM clients_words WHERE clients_words MATCH ?)")
+            params.append(" ".join(f"{p}*" for p in prefixes))
+        return " AND ".join(where), params
+
+    @sql("searching the client list")
+    def search_clients(
+        self, query: str = "", archived: bool = False, limit: int = 100, offset: int = 0
+    ) -> list[ClientSummary]:
+        """Clients matching every word of ``query`` (any part of name, phone, email), last visit first."""
+        where, params = self._search_sql(query, archived)
+        return [
+            ClientSummary(
+                id=r["id"],
+                first_name=r["first_name"] or "",
+                last_name=r["last_name"] or "",
+                date_of_birth=parse_date(r["date_of_birth"]),
+                phone=r["phone"] or "",
+                email=r["email"] or "",
+                last_visit=parse_date(r["last_visit"]),
+                sensitivity=r["sensitivity"],
+                vacuum_ceiling_kpa=r["vacuum_ceiling_kpa"],
+                consent_date=parse_date(r["consent_date"]),
+            )
+            for r in self._q(
+                f"SELECT c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
+                f"c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa, c.consent_date FROM clients c "
+                f"WHERE {where} ORDER BY c.last_visit DESC, c.id DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        ]
+
+    @sql("counting clients")
+    def count_clients(self, query: str = "", archived: bool = False) -> int:
+        where, params = self._search_sql(query, archived)
+        return self.conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", params).fetchone()[0]
+
+    @sql("reading the change log")
+    def change_log(self, record_type: str, record_id: int) -> list[ChangeEntry]:
+        return [
+            ChangeEntry(r["at"], r["who"] or "", r["action"], json.loads(r["details"] or "{}"))
+            for r in self._q(
+                "SELECT at, who, action, details FROM change_log WHERE record_type = ? AND record_id = ? "
+                "ORDER BY id",
+                [record_type, record_id],
+            )
+        ]
+
+    # -- screening -------------------------------------------------------------------------------
+    @sql("reading the screening rules")
+    def screening_rules(self) -> list[ScreeningRule]:
+        return [ScreeningRule(**r) for r in self._q("SELECT * FROM screening_rules ORDER BY sort, code")]
+
+    @sql("saving a screening rule")
+    def save_screening_rule(self, rule: ScreeningRule, who: str = "") -> None:
+        if rule.effect not in ("block", "warn") or rule.months < 0 or rule.days < 0:
+            raise ValueError("a rule blocks or warns, for zero or more months and days")
+        with self._write():
+            self.db["screening_rules"].upsert(rule.__dict__, pk="code")
+            self._log(who, "screening_rule", 0, "set", rule.__dict__)
+
+    @sql("reading the client's screening")
+    def screening(self, client_id: int) -> list[ScreeningAnswer]:
+        return [
+            ScreeningAnswer(r["code"], parse_date(r["since"]), parse_date(r["ended"]), r["note"] or "")
+            for r in self._q("SELECT * FROM screening_answers WHERE client_id = ? ORDER BY id", [client_id])
+        ]
+
+    @sql("saving the client's screening")
+    def save_screening(self, client_id: int, answers: Iterable[ScreeningAnswer], who: str = "") -> None:
+        """Replace the client's screening answers with ``answers`` (one per item), logged."""
+        answers = list(answers)
+        before = {a.code: a for a in self.screening(client_id)}
+        after = {a.code: a for a in answers}
+        if before == after:
+            return
+        with self._write():
+            self.conn.execute("DELETE FROM screening_answers WHERE client_id = ?", [client_id])
+            self.db["screening_answers"].insert_all(
+                {
+                    "client_id": client_id,
+                    "code": a.code,
+                    "since": iso_date(a.since),
+                    "ended": iso_date(a.ended),
+                    "note": a.note,
+                    "recorded_at": now_iso(),
+                    "recorded_by": who,
+                }
+                for a in answers
+            )
+            self._log(
+                who,
+                "client",
+                client_id,
+                "screening",
+                {
+                    "before": [a.__dict__ for a in before.values()],
+                    "after": [a.__dict__ for a in after.values()],
+                },
+            )

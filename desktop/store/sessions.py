@@ -1,0 +1,345 @@
+"""Treatment sessions and what is recorded with them: the vacuum trace, markers, alarms, notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop.store import trace
+from desktop.store.base import StoreBase, now_iso, sql
+from desktop.store.errors import DatabaseFileError, NotFoundError
+
+_NOTE_FIELDS = (
+    "areas",
+    "passes",
+    "grit",
+    "crystal_flow",
+    "set_point_kpa",
+    "erythema",
+    "findings",
+    "aftercare",
+    "notes",
+)
+
+
+@dataclass
+class SessionRow:
+    id: int
+    client_id: int
+    started_at: str
+    ended_at: str | None
+    status: str
+    handpiece: str
+    mode: str
+    grit: str
+    crystal_flow: int | None
+    set_point_kpa: float | None
+    ceiling_kpa: float | None
+    areas: list[str]
+    planned_minutes: int | None
+    planned_passes: int | None
+    override_reason: str
+    practitioner: str
+    samples_recorded: int
+    samples_lost: int
+    summary: dict
+    heartbeat_at: str | None
+
+    @property
+    def started(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.started_at)
+
+
+@dataclass(frozen=True)
+class MarkerRow:
+    """A marker the practitioner dropped: session time ``t`` (s) and an optional label."""
+
+    id: int
+    t: float
+    label: str
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    """An alarm as recorded: session times ``started``/``ended`` (s), acknowledgement, peak."""
+
+    id: int
+    session_id: int
+    priority: str
+    kind: str
+    message: str
+    started: float
+    ended: float | None
+    peak_kpa: float | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+
+
+class SessionsMixin(StoreBase):
+    @sql("starting the session")
+    def create_session(self, client_id: int, who: str = "", **fields) -> int:
+        row = {
+            "client_id": client_id,
+            "practitioner": who,
+            "started_at": now_iso(),
+            "status": "recording",
+            "heartbeat_at": now_iso(),
+            "samples_recorded": 0,
+            "samples_lost": 0,
+        }
+        for key in ("areas", "screening"):
+            if key in fields:
+                fields[key] = json.dumps(fields[key])
+        row |= fields
+        with self._write():
+            sid = self.db["treatment_sessions"].insert(row).last_pk
+            self.db["session_notes"].insert(
+                {
+                    "session_id": sid,
+                    "areas": row.get("areas", "[]"),
+                    "passes": "{}",
+                    "grit": row.get("grit"),
+                    "crystal_flow": row.get("crystal_flow"),
+                    "set_point_kpa": row.get("set_point_kpa"),
+                    "findings": "[]",
+                    "updated_at": now_iso(),
+                }
+            )
+            self._log(who, "session", sid, "start", {"client_id": client_id, **fields})
+        return sid
+
+    @sql("storing the vacuum trace")
+    def append_trace(
+        self, session_id: int, first_chunk: int, blocks: list[trace.TraceBlock], lost: int = 0
+    ) -> None:
+        """Store packed trace blocks and bump the session's counters, in one transaction."""
+        with self._write(clinical=False):
+            self.conn.executemany(
+                "INSERT INTO vacuum_trace_chunks (session_id, chunk, t0, seq0, n, vmax, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (session_id, first_chunk + i, b.t0, b.seq0, b.n, b.vmax, b.data)
+                    for i, b in enumerate(blocks)
+                ],
+            )
+            self.conn.execute(
+                "UPDATE treatment_sessions SET samples_recorded = samples_recorded + ?, "
+                "samples_lost = samples_lost + ?, heartbeat_at = ? WHERE id = ?",
+                [sum(b.n for b in blocks), lost, now_iso(), session_id],
+            )
+
+    @sql("recording that the session is alive")
+    def heartbeat(self, session_id: int) -> None:
+        with self._write(clinical=False):
+            self.conn.execute(
+                "UPDATE treatment_sessions SET heartbeat_at = ? WHERE id = ?", [now_iso(), session_id]
+            )
+
+    @sql("reading the vacuum trace")
+    def trace_chunk_count(self, session_id: int) -> int:
+        return self.conn.execute(
+            "SELECT coalesce(max(chunk) + 1, 0) FROM vacuum_trace_chunks WHERE session_id = ?", [session_id]
+        ).fetchone()[0]
+
+    @sql("reading the vacuum trace")
+    def load_trace(self, session_id: int) -> dict[str, np.ndarray]:
+        """The whole recorded trace: seq, t (device s), vacuum (kPa), flags — in order."""
+        seqs, ts, vacs, flags = [], [], [], []
+        for t0, seq0, data in self.conn.execute(
+            "SELECT t0, seq0, data FROM vacuum_trace_chunks WHERE session_id = ? ORDER BY chunk",
+            [session_id],
+        ):
+            try:
+                s, t, v, f = trace.unpack(t0, seq0, data)
+            except Exception as exc:  # zlib.error, format
+                raise DatabaseFileError(f"Part of this session's trace is damaged: {exc}") from exc
+            seqs.append(s)
+            ts.append(t)
+            vacs.append(v)
+            flags.append(f)
+        if not seqs:
+            empty = np.zeros(0)
+            return {
+                "seq": empty.astype(np.int64),
+                "t": empty,
+                "vacuum": empty,
+                "flags": empty.astype(np.uint8),
+            }
+        return {
+            "seq": np.concatenate(seqs),
+            "t": np.concatenate(ts),
+            "vacuum": np.concatenate(vacs),
+            "flags": np.concatenate(flags),
+        }
+
+    @sql("saving the marker")
+    def add_marker(self, session_id: int, t: float, label: str = "") -> int:
+        with self._write():
+            return (
+                self.db["markers"]
+                .insert({"session_id": session_id, "t": t, "label": label, "created_at": now_iso()})
+                .last_pk
+            )
+
+    @sql("saving the marker's label")
+    def label_marker(self, marker_id: int, label: str) -> None:
+        with self._write():
+            self.db["markers"].update(marker_id, {"label": label})
+
+    @sql("reading the session's markers")
+    def markers(self, session_id: int) -> list[MarkerRow]:
+        return [
+            MarkerRow(r["id"], r["t"], r["label"] or "")
+            for r in self._q("SELECT id, t, label FROM markers WHERE session_id = ? ORDER BY t", [session_id])
+        ]
+
+    @sql("saving the alarm")
+    def save_alarm(self, session_id: int, alarm: dict) -> int:
+        """Insert (no ``id``) or update an alarm record; returns its id."""
+        with self._write():
+            if alarm.get("id"):
+                self.db["alarms"].update(alarm["id"], {k: v for k, v in alarm.items() if k != "id"})
+                return alarm["id"]
+            return self.db["alarms"].insert({"session_id": session_id, **alarm}).last_pk
+
+    @sql("reading the session's alarms")
+    def alarms(self, session_id: int) -> list[AlarmRow]:
+        return [
+            AlarmRow(
+                id=r["id"],
+                session_id=r["session_id"],
+                priority=r["priority"] or "",
+                kind=r["kind"] or "",
+                message=r["message"] or "",
+                started=r["started"],
+                ended=r["ended"],
+                peak_kpa=r["peak_kpa"],
+                acknowledged_at=r["acknowledged_at"],
+                acknowledged_by=r["acknowledged_by"],
+            )
+            for r in self._q("SELECT * FROM alarms WHERE session_id = ? ORDER BY started, id", [session_id])
+        ]
+
+    @sql("reading the session notes")
+    def notes(self, session_id: int) -> dict:
+        """The notes form's values (``areas``, ``passes``, ``erythema``, ``notes``…), as
+        ``SessionNotesPanel.set_value`` takes them and ``save_notes`` stores them back."""
+        rows = self._q("SELECT * FROM session_notes WHERE session_id = ?", [session_id])
+        if not rows:
+            raise NotFoundError(f"session {session_id} has no notes")
+        r = rows[0]
+        for key, empty in (("areas", "[]"), ("passes", "{}"), ("findings", "[]")):
+            r[key] = json.loads(r[key] or empty)
+        return r
+
+    @sql("saving the session notes")
+    def save_notes(self, session_id: int, notes: dict, who: str = "", amend: bool = False) -> None:
+        """Autosave (``amend=False``: while the session runs) or amend a finished session (logged)."""
+        fields = {k: notes[k] for k in _NOTE_FIELDS if k in notes}
+        for key in ("areas", "passes", "findings"):
+            if key in fields:
+                fields[key] = json.dumps(fields[key])
+        old = self._q("SELECT * FROM session_notes WHERE session_id = ?", [session_id])
+        changed = {k: [old[0][k], v] for k, v in fields.items() if old and old[0][k] != v}
+        if old and not changed:
+            return
+        with self._write():
+            self.db["session_notes"].upsert(
+                {"session_id": session_id, **fields, "updated_at": now_iso()}, pk="session_id"
+            )
+            if amend:
+                self._log(who, "session", session_id, "amend notes", changed)
+
+    @sql("ending the session")
+    def finish_session(
+        self,
+        session_id: int,
+        summary: dict,
+        who: str = "",
+        status: str = "completed",
+        ended_at: str | None = None,
+    ) -> None:
+        row = self._q("SELECT client_id, started_at FROM treatment_sessions WHERE id = ?", [session_id])
+        if not row:
+            raise NotFoundError(f"session {session_id} does not exist")
+        with self._write():
+            self.db["treatment_sessions"].update(
+                session_id,
+                {"ended_at": ended_at or now_iso(), "status": status, "summary": json.dumps(summary)},
+            )
+            self._visited(row[0]["client_id"], row[0]["started_at"])
+            self._log(who, "session", session_id, status, summary)
+
+    def _visited(self, client_id: int, started_at: str) -> None:
+        """A session took place: the client's last visit is the latest session start."""
+        self.conn.execute(
+            "UPDATE clients SET last_visit = max(coalesce(last_visit, ''), ?) WHERE id = ?",
+            [started_at, client_id],
+        )
+
+    @staticmethod
+    def _session(r: dict) -> SessionRow:
+        return SessionRow(
+            id=r["id"],
+            client_id=r["client_id"],
+            started_at=r["started_at"],
+            ended_at=r["ended_at"],
+            status=r["status"],
+            handpiece=r["handpiece"] or "",
+            mode=r["mode"] or "",
+            grit=r["grit"] or "",
+            crystal_flow=r["crystal_flow"],
+            set_point_kpa=r["set_point_kpa"],
+            ceiling_kpa=r["ceiling_kpa"],
+            areas=json.loads(r["areas"] or "[]"),
+            planned_minutes=r["planned_minutes"],
+            planned_passes=r["planned_passes"],
+            override_reason=r["override_reason"] or "",
+            practitioner=r["practitioner"] or "",
+            samples_recorded=r["samples_recorded"] or 0,
+            samples_lost=r["samples_lost"] or 0,
+            summary=json.loads(r["summary"] or "{}"),
+            heartbeat_at=r["heartbeat_at"],
+        )
+
+    @sql("reading the session")
+    def session(self, session_id: int) -> SessionRow:
+        rows = self._q("SELECT * FROM treatment_sessions WHERE id = ?", [session_id])
+        if not rows:
+            raise NotFoundError(f"session {session_id} does not exist")
+        return self._session(rows[0])
+
+    @sql("reading the client's sessions")
+    def sessions_for_client(self, client_id: int) -> list[SessionRow]:
+        return [
+            self._session(r)
+            for r in self._q(
+                "SELECT * FROM treatment_sessions WHERE client_id = ? ORDER BY started_at DESC, id DESC",
+                [client_id],
+            )
+        ]
+
+    @sql("reading unfinished sessions")
+    def unfinished_sessions(self) -> list[SessionRow]:
+        """Sessions left 'recording' (the app was killed) or 'interrupted' and not yet closed."""
+        return [
+            self._session(r)
+            for r in self._q(
+                "SELECT * FROM treatment_sessions WHERE status IN ('recording', 'interrupted') ORDER BY id"
+            )
+        ]
+
+    @sql("marking the session interrupted")
+    def mark_interrupted(self, session_id: int) -> None:
+        row = self._q("SELECT client_id, started_at FROM treatment_sessions WHERE id = ?", [session_id])
+        with self._write():
+            self.conn.execute(
+                "UPDATE treatment_sessions SET status = 'interrupted', ended_at = coalesce(ended_at, "
+                "heartbeat_at) WHERE id = ? AND status = 'recording'",
+                [session_id],
+            )
+            self._visited(row[0]["client_id"], row[0]["started_at"])
+            self._log("", "session", session_id, "interrupted", {})
