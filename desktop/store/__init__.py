@@ -8,6 +8,7 @@
 - ``sessions``   — treatment sessions, vacuum traces (packed by ``trace``), markers, alarms, notes
 - ``settings``   — clinic settings
 - ``practitioners``
+- ``media``      — before/after photos and their thumbnails; exports and printouts recorded
 - ``errors``     — the store's error types; SQLite errors are mapped to them by error code
 
 Rows come back as dataclasses (``Client``, ``ClientSummary``, ``SessionRow``, ``MarkerRow``,
@@ -37,6 +38,7 @@ from desktop.store.errors import (
     StoreBugError,
     StoreError,
 )
+from desktop.store.media import MediaMixin, PhotoRow
 from desktop.store.opening import open_connection
 from desktop.store.practitioners import PractitionersMixin
 from desktop.store.sessions import AlarmRow, MarkerRow, SessionRow, SessionsMixin
@@ -55,6 +57,7 @@ __all__ = [
     "DiskFullError",
     "MarkerRow",
     "NotFoundError",
+    "PhotoRow",
     "ReadOnlyError",
     "SessionRow",
     "Store",
@@ -65,7 +68,7 @@ __all__ = [
 ]
 
 
-class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin):
+class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin, MediaMixin):
     """An open Abrasio database. One per thread (SQLite connections are not shared across threads)."""
 
     def __init__(

@@ -257,5 +257,29 @@ def m006_planned_passes(db: Database) -> None:
     _version(db, 6)
 
 
+@migrations()
+def m007_photos(db: Database) -> None:
+    """Before/after photos of a session at a standard angle, metadata-free JPEGs with thumbnails."""
+    db.execute(
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES treatment_sessions(id),
+            angle TEXT NOT NULL
+                CHECK (angle IN ('front', 'left45', 'left90', 'right45', 'right90', 'closeup')),
+            stage TEXT NOT NULL DEFAULT 'before' CHECK (stage IN ('before', 'after')),
+            area TEXT NOT NULL DEFAULT '',
+            width INTEGER NOT NULL, height INTEGER NOT NULL,
+            image BLOB NOT NULL, thumb BLOB NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL, imported_by TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX photos_by_session ON photos (session_id, angle)")
+    # this migration's number from what is applied before it, so renumbering at merge is a rename
+    applied = db.execute(
+        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]
+    ).fetchone()[0]
+    _version(db, applied + 1)
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)
