@@ -150,6 +150,14 @@ class ClientPage(QWidget):
         lay.addWidget(title("Treatment sessions", "SectionTitle"))
         lay.addWidget(self.no_sessions)
         lay.addWidget(self.sessions_view, 1)
+        self._add_photo_section(lay)
+
+    def _add_photo_section(self, lay: QVBoxLayout) -> None:
+        """Before/after photos (desktop/photo_views.py): thumbnails, import, comparison."""
+        from desktop.photo_views import PhotoPanel
+
+        self.photos = PhotoPanel(self.store, self.who)
+        lay.addWidget(self.photos)
 
     def show_client(self, client_id: int) -> None:
         self.client = c = self.store.client(client_id)
@@ -174,6 +182,7 @@ class ClientPage(QWidget):
         self._show_screening(c, today)
         sessions = self.store.sessions_for_client(client_id)
         self.no_sessions.setVisible(not sessions)
+        self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.start_button.setEnabled(not c.archived)
         self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))

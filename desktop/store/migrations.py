@@ -333,7 +333,7 @@ def m008_search_in_list_order(db: Database) -> None:
         db.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE ON clients BEGIN {delete} {insert} END")
         db.execute(f"INSERT INTO {table} (rowid, {cols}) SELECT {_search_key('c')}, "
                    f"{', '.join(f'c.{x.strip()}' for x in cols.split(','))} FROM clients c")  # fmt: skip
-    _version(db, int(m008_search_in_list_order.__name__[1:4]))  # renumbering is a rename
+    _version(db, 8)
 
 
 @migrations()
@@ -475,6 +475,26 @@ def m012_erasure(db: Database) -> None:
     db["erasures"].create_index(["client_id"])
     db["settings"].insert({"key": "retention_years", "value": json.dumps(DEFAULT_RETENTION_YEARS)})
     _version(db, 12)
+
+
+@migrations()
+def m013_photos(db: Database) -> None:
+    """Before/after photos of a session at a standard angle, metadata-free JPEGs with thumbnails."""
+    db.execute(
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES treatment_sessions(id),
+            angle TEXT NOT NULL
+                CHECK (angle IN ('front', 'left45', 'left90', 'right45', 'right90', 'closeup')),
+            stage TEXT NOT NULL DEFAULT 'before' CHECK (stage IN ('before', 'after')),
+            area TEXT NOT NULL DEFAULT '',
+            width INTEGER NOT NULL, height INTEGER NOT NULL,
+            image BLOB NOT NULL, thumb BLOB NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL, imported_by TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX photos_by_session ON photos (session_id, angle)")
+    _version(db, 13)
 
 
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
