@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._media_menus()
         self.statusBar().showMessage(f"Database: {store.path}")
         self.recover_interrupted()
+        self.list_page.focus_search()  # a keyboard user starts typing a name
 
     # -- helpers -----------------------------------------------------------------------------------
     def who(self) -> str:
