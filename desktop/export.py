@@ -154,15 +154,18 @@ def trace_sidecar(
 
 
 def consent_lines(store, client, session_id: int | None = None) -> list[str]:
-    """What consent was on file. CONSENTS: the signed consent records (the consent part of issue #13)
-    go here once their tables are on main; until then the consent date and witness on the client."""
-    lines = []
-    if client.consent_date:
-        lines.append(
-            f"Consent on file dated {client.consent_date.isoformat()}, witnessed by {client.consent_witness}"
+    """What consent was on file: the client's consent records (signed, or recorded before signed
+    consent existed), newest first."""
+    consents = store.consents(client.id)
+    lines = [
+        (
+            f"Consent recorded {c.signed_on.isoformat()} before signed consent existed, witnessed by "
+            f"{c.witnessed_by}"
+            if c.legacy
+            else f"Consent signed {c.signed_on.isoformat()} ({c.title}), witnessed by {c.witnessed_by}"
         )
-    else:
-        lines.append("No consent on file.")
+        for c in consents
+    ] or ["No consent on file."]
     if session_id is not None and store.session_start_record(session_id)["consent_acknowledged"]:
         lines.append(
             "At the start the practitioner acknowledged having the client's consent for this treatment."
@@ -217,7 +220,7 @@ def load_session_record(store, session_id: int, trace: dict | None = None) -> Se
 
 def _client_json(client) -> dict:
     d = plain(client)
-    for key in ("date_of_birth", "consent_date", "last_visit"):
+    for key in ("date_of_birth", "last_visit"):
         d[key] = d[key].isoformat() if d.get(key) else None
     return d
 

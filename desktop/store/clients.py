@@ -200,7 +200,7 @@ class ClientsMixin(StoreBase):
 
     _SUMMARY_COLUMNS = (
         "c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
-        "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa, c.consent_date"
+        "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa"
     )
 
     @sql("searching the client list")
