@@ -4,6 +4,7 @@ abrasio                      the clinic database in the per-user data folder
 abrasio --db PATH            another database file
 abrasio --demo               the demo database (created with ~200 fictional clients on first use)
 abrasio --handpiece URL      the default handpiece (sim://…, COM3, /dev/ttyUSB0, socket://host:port)
+abrasio --db PATH export-client ID OUT   write client ID's whole record to the new folder OUT
 abrasio --restore FILE       replace the clinic file (or --db PATH) with the backup FILE, after
                              backing the current file up; Abrasio must not be open on it
 abrasio --self-test          check this installation without a screen; exit 0 only if all is well
@@ -50,6 +51,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def open_store(path: Path, demo: bool):
+    """The clinic file for a command without a window (export-client): (store, error message).
+    Checked as a whole before it returns; an empty or unreadable file is refused in words."""
+    from desktop.startup import open_clinic_file
+
+    return open_clinic_file(path, demo, None, full_check=True)
+
+
 def restore_command(path: Path, backup: Path) -> int:
     """``abrasio --restore FILE``: what Settings → Backups → Restore does, from a command line."""
     from desktop.single_instance import SingleInstance
@@ -78,7 +87,12 @@ def restore_command(path: Path, backup: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if "export-client" in argv:  # abrasio [--db FILE] export-client ID OUT (desktop/export.py)
+        from desktop.export import cli
+
+        return cli(argv)
+    args = parse_args(argv)
     from desktop.allocator import tune_allocator
 
     tune_allocator()
@@ -123,6 +137,9 @@ def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
     app.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
     interactive = app.platformName() not in ("offscreen", "minimal")
+    from desktop.wheel_guard import install_wheel_guard
+
+    install_wheel_guard(app)
 
     def refuse(title: str, error: str) -> int:
         print(f"abrasio: {error}", file=sys.stderr)

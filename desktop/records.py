@@ -38,7 +38,7 @@ ERYTHEMA = {"none": "None", "mild": "Mild", "moderate": "Moderate", "marked": "M
 FINDINGS = {"petechiae": "Petechiae", "abrasion": "Abrasion", "swelling": "Swelling"}
 MAX_AGE_YEARS = 120
 MAX_CEILING_KPA = 90.0
-MAX_NAME = 100  # characters in a first or last name (and the consent witness)
+MAX_NAME = 100  # characters in a first or last name
 MAX_NOTES = 10_000  # characters in the client's notes
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -75,8 +75,6 @@ class Client:
     fitzpatrick: int | None = None
     sensitivity: str = "normal"
     concerns: list[str] = field(default_factory=list)
-    consent_date: dt.date | None = None
-    consent_witness: str = ""
     vacuum_ceiling_kpa: float = DEFAULT_CEILINGS_KPA["normal"]
     notes: str = ""
     archived: bool = False
@@ -110,7 +108,6 @@ def validate_client(c: Client, today: dt.date) -> dict[str, str]:
     for key, value, what, limit in (
         ("first_name", c.first_name, "A name", MAX_NAME),
         ("last_name", c.last_name, "A name", MAX_NAME),
-        ("consent_witness", c.consent_witness, "A name", MAX_NAME),
         ("email", c.email, "An email address", 254),
         ("notes", c.notes, "The notes", MAX_NOTES),
     ):
@@ -142,10 +139,6 @@ def validate_client(c: Client, today: dt.date) -> dict[str, str]:
         errors["fitzpatrick"] = "Fitzpatrick type is I to VI."
     if not 5.0 <= c.vacuum_ceiling_kpa <= MAX_CEILING_KPA:
         errors["vacuum_ceiling_kpa"] = f"The vacuum ceiling must be 5 to {MAX_CEILING_KPA:.0f} kPa."
-    if c.consent_date and c.consent_date > today:
-        errors["consent_date"] = "Consent cannot be dated in the future."
-    if c.consent_date and not c.consent_witness.strip():
-        errors["consent_witness"] = "Who witnessed the consent?"
     unknown = set(c.concerns) - set(CONCERNS)
     if unknown:
         errors["concerns"] = f"Unknown concern: {', '.join(sorted(unknown))}."

@@ -39,14 +39,17 @@ class FileProblem:
 Ask = Callable[[FileProblem], tuple[Choice, Path | None]]
 
 
-def open_clinic_file(path: Path, demo: bool, ask: Ask | None) -> tuple[Store | None, str | None]:
+def open_clinic_file(
+    path: Path, demo: bool, ask: Ask | None, full_check: bool = False
+) -> tuple[Store | None, str | None]:
     """Open the clinic file for the app: (store, None) or (None, what to tell the user).
 
     ``ask`` is put the question when the file is empty or unreadable (None: no one to ask — refuse).
-    The store comes back with writes held (``checking``) until the main window's background check."""
+    The store comes back with writes held (``checking``) until the main window's background check,
+    or (``full_check``: a command that has no window) checked as a whole before it returns."""
     new = not path.exists()
     try:
-        store = _open(path)
+        store = Store.open(path, full_check=full_check)
     except EmptyFileError as exc:
         store, error = _problem(path, str(exc), True, ask)
         if store is None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
 
 # "No date" is the widget's minimum, year 100: no date a clinic records is anywhere near it (a date of
@@ -79,3 +80,13 @@ def follow_access(store, owner: QObject, apply: Callable[[bool, str], None]) -> 
     apply(store.writable, store.access.reason)
     remove = store.on_access_changed(lambda access: apply(access.writable, access.reason))
     owner.destroyed.connect(lambda *_: remove())
+
+
+def scaled_font(font: QFont, factor: float) -> QFont:
+    """``font`` ``factor`` times larger, whether the stylesheet gave it in pixels or in points."""
+    font = QFont(font)
+    if font.pixelSize() > 0:
+        font.setPixelSize(max(1, round(font.pixelSize() * factor)))
+    else:
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * factor)
+    return font

@@ -92,7 +92,7 @@ def test_a_second_abrasio_never_touches_a_session_another_live_process_records(q
         store = Store.open(db)  # the second Abrasio, on the same file, while the first records
         window = MainWindow(store)
         qtbot.addWidget(window)
-        owner = store.session(sid).owner
+        owner = store.session_owner(sid)
         assert owner is not None and owner.pid == proc.pid
         qtbot.wait(3000)  # longer than STALE_AFTER_S: the heartbeat is fresh, the owner alive
         assert store.session(sid).status == "recording"

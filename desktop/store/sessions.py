@@ -50,7 +50,6 @@ class SessionRow:
     samples_lost: int
     summary: dict
     heartbeat_at: str | None
-    owner: owner.Owner | None = None  # the process recording it (m008); None for older sessions
 
     @property
     def started(self) -> dt.datetime:
@@ -365,9 +364,6 @@ class SessionsMixin(StoreBase):
             samples_lost=whole(r["samples_lost"]) or 0,
             summary=summary,
             heartbeat_at=text(r["heartbeat_at"]) or None,
-            owner=owner.Owner(r["owner_host"], r["owner_pid"], r["owner_started"])
-            if r.get("owner_pid") is not None
-            else None,
         )
 
     @reads("reading the session")
@@ -422,6 +418,17 @@ class SessionsMixin(StoreBase):
             self._log("", "session", session_id, "interrupted", {})
         return True
 
+    @reads("reading who records the session")
+    def session_owner(self, session_id: int) -> owner.Owner | None:
+        """The process recording the session (m014); None for a session recorded before owners were."""
+        row = self.conn.execute(
+            "SELECT owner_host, owner_pid, owner_started FROM treatment_sessions WHERE id = ?", [session_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"session {session_id} does not exist")
+        host, pid, started = row
+        return owner.Owner(text(host), pid, number(started)) if pid is not None else None
+
     @sql("recovering interrupted sessions")
     def recover_orphans(self) -> tuple[list[int], list[int]]:
         """Mark interrupted every ``recording`` session whose owner is gone and whose heartbeat is
@@ -431,11 +438,12 @@ class SessionsMixin(StoreBase):
         for s in self.unfinished_sessions():
             if s.status != "recording":
                 continue
-            if owner.is_gone(s.owner) is False:  # a live process records it
-                if s.owner != owner.current():
+            who = self.session_owner(s.id)
+            if owner.is_gone(who) is False:  # a live process records it
+                if who != owner.current():
                     waiting.append(s.id)  # another one: look again later, it may end or die
                 continue
-            if owner.orphaned(s.owner, s.heartbeat_at) and self.mark_interrupted(s.id, s.heartbeat_at):
+            if owner.orphaned(who, s.heartbeat_at) and self.mark_interrupted(s.id, s.heartbeat_at):
                 log.warning("Session %d was interrupted (its process is gone); marked for closing", s.id)
                 marked.append(s.id)
             else:
