@@ -147,3 +147,16 @@ def test_restore_from_the_command_line(tmp_path, capsys):
     assert [c.last_name for c in store.search_clients("Backup")] == ["Backup"]
     store.close()
     assert "Restored" in (tmp_path / "abrasio.log").read_text(encoding="utf-8")
+
+
+def test_handpiece_link_states_reach_the_log(tmp_path, pty_sim, link_factory):
+    path = logfile.setup(tmp_path / "data")
+    try:
+        link = link_factory(pty_sim.port)
+        until(lambda: link.state.name == "CONNECTED")
+        link.close()
+    finally:
+        logfile.shutdown()
+    text = path.read_text(encoding="utf-8")
+    assert f"Handpiece link {pty_sim.port}: connected" in text
+    assert f"Handpiece link {pty_sim.port}: closed" in text
