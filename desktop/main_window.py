@@ -54,24 +54,37 @@ class BackgroundWork(QObject):
         self._thread.start()
         return True
 
+    @property
+    def backing_up(self) -> bool:
+        return self.busy and self._thread.name == "backup"
+
     def check(self, path) -> bool:
         from desktop.store.opening import full_check
 
-        return self._start("file check", lambda: self.check_done.emit(path, full_check(path)))
+        return self._start("file check", lambda: self._emit(self.check_done, path, full_check(path)))
 
     def backup(self, path, second) -> bool:
         from desktop.store import StoreError, backups
 
         def run():
             try:
-                self.backup_done.emit(backups.take_backup(path, second), "")
+                self._emit(self.backup_done, backups.take_backup(path, second), "")
             except StoreError as exc:
-                self.backup_done.emit(None, str(exc))
+                self._emit(self.backup_done, None, str(exc))
 
         return self._start("backup", run)
 
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the window went away meanwhile (quitting): nobody to tell
+            log.info("A background result arrived after its window closed")
+
     def wait(self, timeout: float) -> None:
-        if self._thread is not None:
+        """At quit: a backup is let finish (its copy is only kept once checked); a check is not
+        waited for (it only reads)."""
+        if self.backing_up:
             self._thread.join(timeout)
 
 
