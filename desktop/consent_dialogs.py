@@ -44,17 +44,13 @@ from desktop.models import _RowsModel
 from desktop.records import fmt_date
 from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
-from desktop.store import Store, StoreError
+from desktop.store import Store, StoreError, now_iso
 from desktop.ui import error_box, plain
 from desktop.widgets import read_only_table, set_invalid, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
 EXPIRES_SOON_DAYS = 30
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def status_style(status: ConsentStatus) -> str:
@@ -179,7 +175,7 @@ class ConsentDialog(QDialog):
             text=t.body,
             template_code=t.code,
             template_version=t.version,
-            signed_at=_now(),
+            signed_at=now_iso(),
             signer_name=self.client.name,
             signature_png=self.pad.png(),
             strokes=self.pad.strokes(),
@@ -475,7 +471,9 @@ class ConsentSettingsDialog(QDialog):
 
         self.validity = QSpinBox(minimum=1, maximum=60, suffix=" months")
         self.validity.setValue(store.consent_validity_months())
-        self.retention = QSpinBox(minimum=1, maximum=MAX_RETENTION_YEARS, suffix=" years")
+        self.retention = QSpinBox(
+            minimum=1, maximum=MAX_RETENTION_YEARS, suffix=" years after the last treatment"
+        )
         self.retention.setValue(int(store.setting("retention_years", DEFAULT_RETENTION_YEARS)))
         self.planned = QSpinBox(minimum=1, maximum=MAX_PLANNED_SESSIONS, suffix=" sessions")
         self.planned.setValue(int(store.setting("series_planned_sessions", DEFAULT_PLANNED_SESSIONS)))
@@ -485,8 +483,8 @@ class ConsentSettingsDialog(QDialog):
         form.addRow(
             "",
             plain(
-                "after the client's last treatment (the law of your country decides; it may differ for "
-                "clients treated as children). Erasing a client keeps their clinical record until then.",
+                "The law of your country decides (it may differ for clients treated as children). "
+                "Erasing a client keeps their clinical record until then.",
                 "Hint",
             ),
         )
@@ -552,16 +550,18 @@ class ConsentSettingsDialog(QDialog):
         self.reload(t.code)
 
     def save(self) -> None:
-        s, who = self.store, self.who
+        s = self.store
+        changed = {
+            key: spin.value()
+            for key, spin, default in (
+                ("consent_validity_months", self.validity, DEFAULT_VALIDITY_MONTHS),
+                ("retention_years", self.retention, DEFAULT_RETENTION_YEARS),
+                ("series_planned_sessions", self.planned, DEFAULT_PLANNED_SESSIONS),
+            )
+            if spin.value() != int(s.setting(key, default))
+        }
         try:
-            with s.db.atomic():
-                for key, spin, default in (
-                    ("consent_validity_months", self.validity, DEFAULT_VALIDITY_MONTHS),
-                    ("retention_years", self.retention, DEFAULT_RETENTION_YEARS),
-                    ("series_planned_sessions", self.planned, DEFAULT_PLANNED_SESSIONS),
-                ):
-                    if spin.value() != int(s.setting(key, default) or 0):
-                        s.set_setting(key, spin.value(), who)
+            s.save_settings(changed, who=self.who)
         except StoreError as exc:
             self.error = error_box(self, "Not saved", f"The settings were not saved:\n{exc}")
             return

@@ -34,7 +34,7 @@ from desktop.questionnaire import (
     questions,
     validate_answer,
 )
-from desktop.store import Store, StoreError
+from desktop.store import Store, StoreError, now_iso
 from desktop.ui import ask, error_box, plain
 from desktop.widgets import OptionalDateEdit
 
@@ -293,7 +293,7 @@ class ClientScreeningDialog(QDialog):
         if self.index + 1 < len(self.questions):
             self.show_question(self.index + 1)
         else:
-            self.answered_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            self.answered_at = now_iso()
             self.pages.setCurrentIndex(2)
 
     def back(self) -> None:
