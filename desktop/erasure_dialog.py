@@ -87,11 +87,21 @@ class EraseClientDialog(QDialog):
         if problems:
             return
         try:
-            plan = self.store.erase_client(self.client_id, self.today, self.who().strip(), self.reason.text())
+            outcome = self.store.erase_client(
+                self.client_id, self.today, self.who().strip(), self.reason.text()
+            )
         except (StoreError, ValueError) as exc:
             self.error = error_box(self, "Not erased", f"Nothing was erased:\n{exc}")
             return
-        self.erased.emit(self.client_id, plan.full)
+        if not outcome.log_emptied:  # said, not hidden: the window behind shows the result meanwhile
+            self.note = error_box(
+                self.parentWidget() or self,
+                "Erased",
+                "The client is erased. Another window is using the database (a session being recorded?), "
+                "so some erased bytes stay in its log file until that ends or Abrasio closes.",
+            )
+            self.note.setIcon(self.note.Icon.Information)
+        self.erased.emit(self.client_id, outcome.full)
         self.accept()
 
 

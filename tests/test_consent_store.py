@@ -42,7 +42,14 @@ def signed(client_id: int, on: D = JUNE_1, **kw) -> Consent:
 def test_old_consent_dates_become_honest_records_and_the_columns_go(tmp_path):
     path = tmp_path / "old.db"
     old = Store.open(path, stop_before=next(n for n in MIGRATION_NAMES if n.endswith("_signed_consent")))
-    for first, date, witness in (("Ada", "2025-03-04", "Dr K"), ("Bo", None, None), ("Cy", "2024-01-02", "")):
+    for first, date, witness in (
+        ("Ada", "2025-03-04", "Dr K"),
+        ("Bo", None, None),
+        ("Cy", "2024-01-02", ""),
+        ("Di", "03/04/2025", "Dr K"),  # typed into the file by something else: not a date
+        ("Ed", "", "Nurse L"),  # a witness without a date
+        ("Fa", "2025-02-30", "Dr K"),  # no such day
+    ):
         old.db["clients"].insert(
             {
                 "first_name": first,
@@ -65,6 +72,15 @@ def test_old_consent_dates_become_honest_records_and_the_columns_go(tmp_path):
     assert ada.text == "" and ada.signature_png is None and ada.strokes is None  # nothing made up
     assert store.consents(ids["Bo"]) == []
     assert store.consents(ids["Cy"])[0].witnessed_by == ""
+    for name, date, witness in (
+        ("Di", "03/04/2025", "Dr K"),
+        ("Ed", "", "Nurse L"),
+        ("Fa", "2025-02-30", "Dr K"),
+    ):
+        assert store.consents(ids[name]) == []  # no record with a made-up date…
+        (entry,) = store.change_log("client", ids[name])  # …and nothing dropped either
+        assert entry.action == "consent not migrated"
+        assert (entry.details["consent_date"], entry.details["consent_witness"]) == (date, witness)
     status = store.consent_status(ids["Ada"], D(2025, 9, 1))
     assert status.ok and "before signed consent existed" in status.message()
     assert store.consent_status(ids["Bo"], D(2025, 9, 1)).state == "missing"

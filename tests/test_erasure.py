@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from desktop.records import Client, ScreeningAnswer, add_months
 from desktop.series import SeriesPlan
-from desktop.store import NotFoundError, Store, trace
+from desktop.store import BUSY_TIMEOUT_MS, NotFoundError, Store, trace
 from tests.test_consent_store import signed
 
 D = dt.date
@@ -68,7 +69,9 @@ def test_a_client_never_treated_is_erased_completely_and_unreadably(tmp_path):
     # Debian's SQLite overwrites deleted bytes by default, python.org's Windows build does not
     store.conn.execute("PRAGMA secure_delete = OFF")
 
-    plan = store.erase_client(cid, TODAY, "Dr K", "letter of 3 May, identity checked")
+    outcome = store.erase_client(cid, TODAY, "Dr K", "letter of 3 May, identity checked")
+    plan = outcome.plan
+    assert outcome.log_emptied
     assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0  # the setting is put back
     # while the app still has the file open
     assert leaked(file_bytes(path), EMAIL, PHONE, "913572", NAME, "Nervous about suction", "flares") == []
@@ -104,7 +107,7 @@ def test_recently_treated_client_keeps_the_clinical_record_until_retention_ends(
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.conn.execute("PRAGMA secure_delete = OFF")
 
-    plan = store.erase_client(cid, TODAY, "Dr K", "email of 2 June")
+    plan = store.erase_client(cid, TODAY, "Dr K", "email of 2 June").plan
     secrets = (EMAIL, EMAIL.replace("rarely", "still.rarely"), PHONE, "07700913572")
     assert leaked(file_bytes(path), *secrets) == []
     assert not plan.full
@@ -136,6 +139,22 @@ def test_recently_treated_client_keeps_the_clinical_record_until_retention_ends(
     assert [e.scope for e in store.erasures(cid)] == ["contact details; clinical record kept", "full"]
     store.close()
     assert leaked(file_bytes(path), NAME) == []
+
+
+def test_a_reader_holding_the_log_is_waited_for_briefly_and_the_log_empties_when_it_goes(tmp_path):
+    path = tmp_path / "a.db"
+    store = Store.open(path)
+    cid, _ = make_client(store, None)
+    reader = sqlite3.connect(path)  # another window's connection, in the middle of a read
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM clients").fetchone()
+    outcome = store.erase_client(cid, TODAY, "Dr K", "request")
+    assert outcome.full and not outcome.log_emptied  # said, not waited on for the full busy timeout
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS  # put back
+    reader.rollback()
+    reader.close()
+    store.close()  # the last connection checkpoints and removes the log
+    assert leaked(file_bytes(path), EMAIL, PHONE, NAME) == []
 
 
 def test_a_table_added_later_is_erased_through_its_foreign_keys(store):
