@@ -246,3 +246,22 @@ def test_a_partly_erased_client_page_says_so_and_cannot_be_treated_or_edited(qtb
     assert not page.archive_button.isEnabled()
     assert PHONE not in page.details.text() and "(archived)" in page.name.text()
     assert page.sessions.rowCount() == 1 and page.sessions.session_id(0) == sid  # still there to read
+
+
+def test_the_dialog_says_when_the_log_could_not_be_emptied_yet(qtbot, window, store):
+    cid, _ = make_client(store, treated_days_ago=None)
+    window.practitioner.setCurrentText("Dr K")
+    window.show_client(cid)
+    reader = sqlite3.connect(store.path)  # say, a review window loading a trace
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM clients").fetchone()
+    try:
+        dlg = window.erase_client()
+        dlg.reason.setText("request by phone, identity checked")
+        dlg.confirm.setChecked(True)
+        with qtbot.waitSignal(dlg.erased, timeout=5000):
+            dlg.erase()
+        qtbot.waitUntil(lambda: dlg.note.isVisible())
+        assert "some erased bytes stay in its log file" in dlg.note.text()
+    finally:
+        reader.close()
