@@ -268,7 +268,30 @@ def m006_planned_passes(db: Database) -> None:
 
 
 @migrations()
-def m007_signed_consent(db: Database) -> None:
+def m007_session_devices(db: Database) -> None:
+    """The handpiece of each session (HELLO's model and serial), one row per segment: a session
+    continued on another device after the practitioner chose so has a second segment."""
+    db["session_devices"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "segment": int,
+            "model": str,
+            "serial": str,
+            "firmware": str,
+            "rate_hz": int,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "treatment_sessions")],
+    )
+    db["session_devices"].create_index(["session_id", "segment"], unique=True)
+    _version(db, 7)
+
+
+
+@migrations()
+def m008_signed_consent(db: Database) -> None:
     """Consent forms (versioned) and the consents clients give: the exact text, the signature (image and
     strokes), who witnessed, when. The old free-text consent date and witness become records that say
     what they are ("recorded before signed consent existed"), never a made-up signature."""
@@ -340,11 +363,11 @@ def m007_signed_consent(db: Database) -> None:
     db.execute("ALTER TABLE clients DROP COLUMN consent_date")
     db.execute("ALTER TABLE clients DROP COLUMN consent_witness")
     db["settings"].insert({"key": "consent_validity_months", "value": json.dumps(DEFAULT_VALIDITY_MONTHS)})
-    _version(db, 7)
+    _version(db, 8)
 
 
 @migrations()
-def m008_client_screening(db: Database) -> None:
+def m009_client_screening(db: Database) -> None:
     """The screening as the client answered it on screen (their words, the questions they saw), with
     what the practitioner confirmed after reviewing it."""
     db["screening_questionnaires"].create(
@@ -363,11 +386,11 @@ def m008_client_screening(db: Database) -> None:
         not_null={"client_id", "answered_at", "answers"},
     )
     db["screening_questionnaires"].create_index(["client_id", "answered_at"])
-    _version(db, 8)
+    _version(db, 9)
 
 
 @migrations()
-def m009_series(db: Database) -> None:
+def m010_series(db: Database) -> None:
     """Treatment series: how many sessions are planned, how far apart. Sessions are numbered within the
     series whose dates cover them (nothing is stored on the session)."""
     db["treatment_series"].create(
@@ -395,11 +418,11 @@ def m009_series(db: Database) -> None:
             {"key": "database_id", "value": json.dumps(uuid.uuid4().hex)},
         ]
     )
-    _version(db, 9)
+    _version(db, 10)
 
 
 @migrations()
-def m010_erasure(db: Database) -> None:
+def m011_erasure(db: Database) -> None:
     """Erasures: who erased which client when, why, and what is kept until when. No foreign key: a full
     erasure deletes the client row this refers to."""
     db["erasures"].create(
@@ -418,7 +441,7 @@ def m010_erasure(db: Database) -> None:
     )
     db["erasures"].create_index(["client_id"])
     db["settings"].insert({"key": "retention_years", "value": json.dumps(DEFAULT_RETENTION_YEARS)})
-    _version(db, 10)
+    _version(db, 11)
 
 
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
