@@ -30,6 +30,7 @@ from desktop.series import (
     validate_plan,
 )
 from desktop.store import SessionRow, Store, StoreError
+from desktop.store.sessions import NO_SAMPLES
 from desktop.ui import ask, error_box, plain
 from desktop.widgets import set_invalid
 
@@ -163,7 +164,7 @@ class SeriesSection(QWidget):
         """Show the series (``fallback`` when there is none); returns {session id: "4 of 6"}."""
         self.client_id = client_id
         plans = self.store.series_plans(client_id)
-        days = [(s.id, s.started.date()) for s in sessions]
+        days = [(s.id, s.started.date()) for s in sessions if s.status != NO_SAMPLES]  # not a treatment
         numbers = number_sessions(days, plans)
         latest = plans[-1] if plans else None
         self.current = progress(latest, [d for _, d in days], plans) if latest else None

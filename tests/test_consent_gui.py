@@ -160,8 +160,6 @@ def test_session_start_warns_when_consent_is_missing_or_expired_and_can_sign_now
     assert store.conn.execute(
         "SELECT consent_acknowledged FROM treatment_sessions WHERE id = ?", [session.id]
     ).fetchone() == (0,)
-    for win in list(window.session_windows):
-        win.force_close()
 
 
 def test_acknowledging_instead_of_signing_is_recorded_on_the_session(qtbot, window, store):
@@ -177,8 +175,6 @@ def test_acknowledging_instead_of_signing_is_recorded_on_the_session(qtbot, wind
     assert store.conn.execute(
         "SELECT consent_acknowledged FROM treatment_sessions WHERE id = ?", [sid]
     ).fetchone() == (1,)
-    for win in list(window.session_windows):
-        win.force_close()
 
 
 def test_consent_recorded_before_signed_consent_is_listed_for_what_it_is(qtbot, tmp_path):

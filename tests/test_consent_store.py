@@ -255,7 +255,7 @@ def test_a_series_cannot_be_moved_across_another(store):
 @given(
     # a small span of days, so sessions often fall on a series' first day or just before it
     st.lists(st.integers(0, 30), min_size=1, max_size=3, unique=True),
-    st.lists(st.integers(0, 40), max_size=8),
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), max_size=8),
 )
 def test_recall_counts_a_series_sessions_as_the_client_page_numbers_them(tmp_path_factory, starts, days):
     """The recall query counts the open series' sessions in SQL; the client page numbers sessions with
@@ -270,9 +270,13 @@ def test_recall_counts_a_series_sessions_as_the_client_page_numbers_them(tmp_pat
     for start in sorted(starts):
         store.save_series(SeriesPlan(cid, base + dt.timedelta(days=start), 30, 14), "Dr K")
     sessions = []
-    for day in days:
+    for day, no_samples in days:
         at = dt.datetime.combine(base + dt.timedelta(days=day), dt.time(10)).astimezone().isoformat()
-        sessions.append((store.create_session(cid, "Dr K", started_at=at), base + dt.timedelta(days=day)))
+        sid = store.create_session(cid, "Dr K", started_at=at)
+        if no_samples:  # the handpiece never delivered a sample: not a treatment, not counted
+            store.finish_session(sid, {}, "Dr K", status="no_samples")
+        else:
+            sessions.append((sid, base + dt.timedelta(days=day)))
     plans = store.series_plans(cid)
     numbers = number_sessions(sessions, plans)
     (cand,) = store.recall_candidates()

@@ -182,6 +182,14 @@ def test_a_table_added_later_is_erased_through_its_foreign_keys(store):
     assert store.conn.execute("SELECT count(*) FROM photo_thumbs").fetchone()[0] == 0
 
 
+def test_a_session_without_samples_is_no_treatment_for_the_retention_period(store):
+    cid, _ = make_client(store, treated_days_ago=9 * 366)  # long enough ago: nothing must be kept
+    day = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10)).astimezone().isoformat()
+    store.finish_session(store.create_session(cid, "Dr K", started_at=day), {}, "Dr K", status="no_samples")
+    assert store.last_treatment(cid) == TODAY - dt.timedelta(days=9 * 366)
+    assert store.erasure_plan(cid, TODAY).full
+
+
 def test_erasure_refuses_while_a_session_records_and_for_unknown_clients(store):
     cid = store.add_client(Client("A", "B", phone="07700 900555"))
     store.create_session(cid, "Dr K")  # status 'recording'

@@ -17,6 +17,7 @@ from desktop.erasure import CONTACT_FIELDS, DEFAULT_RETENTION_YEARS, ErasurePlan
 from desktop.store.base import StoreBase, now_iso, parse_date, sql
 from desktop.store.connection import BUSY_TIMEOUT_MS
 from desktop.store.errors import NotFoundError
+from desktop.store.sessions import VISITS
 
 _CHUNK = 500
 _CHECKPOINT_WAIT_MS = 500
@@ -59,8 +60,11 @@ class ErasureMixin(StoreBase):
 
     @sql("reading the client's sessions")
     def last_treatment(self, client_id: int) -> dt.date | None:
+        marks = ",".join("?" * len(VISITS))
         row = self.conn.execute(
-            "SELECT max(substr(started_at, 1, 10)) FROM treatment_sessions WHERE client_id = ?", [client_id]
+            "SELECT max(substr(started_at, 1, 10)) FROM treatment_sessions "
+            f"WHERE client_id = ? AND status IN ({marks})",
+            [client_id, *VISITS],
         ).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 

@@ -289,7 +289,6 @@ def m007_session_devices(db: Database) -> None:
     _version(db, 7)
 
 
-
 @migrations()
 def m008_signed_consent(db: Database) -> None:
     """Consent forms (versioned) and the consents clients give: the exact text, the signature (image and

@@ -8,6 +8,7 @@ from collections import defaultdict
 from desktop.series import RecallCandidate, SeriesPlan, SeriesProgress
 from desktop.store.base import StoreBase, now_iso, parse_date, sql
 from desktop.store.errors import NotFoundError
+from desktop.store.sessions import NO_SAMPLES
 
 
 class SeriesMixin(StoreBase):
@@ -115,7 +116,7 @@ class SeriesMixin(StoreBase):
             "max(substr(t.started_at, 1, 10)) AS last FROM treatment_series s "
             "JOIN clients c ON c.id = s.client_id "
             "LEFT JOIN treatment_sessions t ON t.client_id = s.client_id "
-            "AND substr(t.started_at, 1, 10) >= s.started_on "
+            f"AND substr(t.started_at, 1, 10) >= s.started_on AND t.status != '{NO_SAMPLES}' "
             "WHERE s.ended_on IS NULL AND c.archived = 0 GROUP BY s.id"
         )
         answers = defaultdict(list)
