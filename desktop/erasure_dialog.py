@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from desktop.erasure import describe
 from desktop.records import fmt_date
-from desktop.store import Store, StoreError
+from desktop.store import Store, StoreError, backups
 from desktop.ui import error_box, plain
 from desktop.widgets import set_invalid, title
 
@@ -42,8 +42,11 @@ class EraseClientDialog(QDialog):
         )
         self.kept.setVisible(bool(kept))
         self.copies = plain(
-            "Backups of the database, and the copies Abrasio takes beside it before an upgrade "
-            f"({store.path.name}.v…bak), still hold the record until they are deleted.",
+            f"Abrasio's backups ({backups.FOLDER}/ beside the database, and a second backup folder if one is "
+            f"set) still hold the record: the last of them is replaced within {backups.KEEP_MONTHLY} months. "
+            "Restoring a backup taken before today brings the client back: erase them again afterwards. "
+            f"Copies taken before upgrades ({store.path.name}.v…bak) and any other copies stay until "
+            "someone deletes them.",
             "Hint",
         )
         self.reason = QLineEdit()
