@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
@@ -251,3 +252,19 @@ def test_clinic_edits_a_form_into_a_new_version_and_sets_validity(qtbot, window,
     assert window.client_page.consent_section.model.data(
         window.client_page.consent_section.model.index(1, 3)
     ).endswith("(superseded)")
+
+
+def test_a_read_only_file_offers_no_signing_series_or_screening(qtbot, window, store):
+    from desktop.store import ReadOnlyError
+    from desktop.store.access import read_only_access
+
+    cid = store.add_client(Client("Ada", "Lovelace"))
+    store.set_access(read_only_access("the folder is read-only"))
+    window.show_client(cid)
+    page = window.client_page
+    assert not page.consent_section.sign_button.isEnabled()
+    assert not page.series_section.new_button.isEnabled()
+    assert not page.client_screening_button.isEnabled()
+    with pytest.raises(ReadOnlyError, match="cannot be written"):  # should a window still try
+        sign_consent(store, cid)
+    assert store.consents(cid) == []
