@@ -74,7 +74,7 @@ class ConsentDialog(QDialog):
         self.today = today or dt.date.today()
         self.templates = store.consent_templates()
         self.setWindowTitle(f"Consent — {self.client.name}")
-        self.resize(900, 760)
+        self.resize(900, 700)  # fits a 1366×768 screen with its task bar
 
         self.form = QComboBox()
         for t in self.templates:
