@@ -45,8 +45,8 @@ from desktop.records import fmt_date
 from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
 from desktop.store import Store, StoreError, now_iso
-from desktop.ui import error_box, plain
-from desktop.widgets import read_only_table, set_invalid, title
+from desktop.ui import error_box, field_error, plain, show_errors
+from desktop.widgets import read_only_table, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
@@ -90,12 +90,10 @@ class ConsentDialog(QDialog):
         self.pad = SignaturePad()
         self.clear_button = QPushButton("Clear signature")
         self.clear_button.clicked.connect(self.pad.clear)
-        self.pad_error = plain("", "FieldError")
+        self.pad_error = field_error()
         self.witness = plain()
-        self.witness_error = plain("", "FieldError")
-        for err in (self.pad_error, self.witness_error):
-            err.setVisible(False)
-        self.pad.changed.connect(lambda: self.pad.is_empty() or self._show(self.pad_error, None))
+        self.witness_error = field_error()
+        self.pad.changed.connect(lambda: self.pad.is_empty() or self.pad_error.setVisible(False))
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_button = self.buttons.addButton("Sign and save", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -140,11 +138,6 @@ class ConsentDialog(QDialog):
         who = self.who().strip()
         self.witness.setText(f"Witnessed by: {who}" if who else "Witnessed by: —")
 
-    @staticmethod
-    def _show(label: QLabel, message: str | None) -> None:
-        label.setText(message or "")
-        label.setVisible(bool(message))
-
     def problems(self) -> dict[str, str]:
         out = {}
         problem = signature_problem(self.pad.strokes())
@@ -160,9 +153,9 @@ class ConsentDialog(QDialog):
     def save(self) -> None:
         self._show_witness()
         problems = self.problems()
-        self._show(self.pad_error, problems.get("signature"))
-        self._show(self.witness_error, problems.get("witness"))
-        set_invalid(self.pad, "signature" in problems)
+        show_errors(
+            problems, {"signature": self.pad_error, "witness": self.witness_error}, {"signature": self.pad}
+        )
         t = self.template()
         if problems or t is None:
             return
@@ -399,9 +392,7 @@ class TemplateEditor(QDialog):
         self.resize(820, 700)
         self.title = QLineEdit(template.title if template else "")
         self.body = QPlainTextEdit(template.body if template else "")
-        self.title_error, self.body_error = plain("", "FieldError"), plain("", "FieldError")
-        for err in (self.title_error, self.body_error):
-            err.setVisible(False)
+        self.title_error, self.body_error = field_error(), field_error()
         note = (
             f"Saving makes version {template.version + 1}. Version {template.version} and earlier stay "
             "exactly as they are, with the consents signed on them."
@@ -425,13 +416,11 @@ class TemplateEditor(QDialog):
 
     def save(self) -> None:
         errors = validate_template(self.title.text(), self.body.toPlainText())
-        for key, label, field in (
-            ("title", self.title_error, self.title),
-            ("body", self.body_error, self.body),
-        ):
-            label.setText(errors.get(key, ""))
-            label.setVisible(key in errors)
-            set_invalid(field, key in errors)
+        show_errors(
+            errors,
+            {"title": self.title_error, "body": self.body_error},
+            {"title": self.title, "body": self.body},
+        )
         if errors:
             return
         try:

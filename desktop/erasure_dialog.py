@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 from desktop.erasure import describe
 from desktop.records import fmt_date
 from desktop.store import Store, StoreError, backups
-from desktop.ui import error_box, plain
-from desktop.widgets import set_invalid, title
+from desktop.ui import error_box, field_error, plain, show_errors
+from desktop.widgets import title
 
 
 class EraseClientDialog(QDialog):
@@ -51,9 +51,9 @@ class EraseClientDialog(QDialog):
         )
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("How the request came, e.g. “letter of 3 May, identity checked”")
-        self.reason_error = plain("", "FieldError")
+        self.reason_error = field_error()
         self.confirm = QCheckBox(f"I have checked that the request comes from {self.client.name}.")
-        self.confirm_error = plain("", "FieldError")
+        self.confirm_error = field_error()
         for e in (self.reason_error, self.confirm_error):
             e.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -83,10 +83,9 @@ class EraseClientDialog(QDialog):
             problems["confirm"] = (
                 "Type your name in the Practitioner box first: the erasure is recorded as yours."
             )
-        for key, label in (("reason", self.reason_error), ("confirm", self.confirm_error)):
-            label.setText(problems.get(key, ""))
-            label.setVisible(key in problems)
-        set_invalid(self.reason, "reason" in problems)
+        show_errors(
+            problems, {"reason": self.reason_error, "confirm": self.confirm_error}, {"reason": self.reason}
+        )
         if problems:
             return
         try:

@@ -35,7 +35,7 @@ from desktop.questionnaire import (
     validate_answer,
 )
 from desktop.store import Store, StoreError, now_iso
-from desktop.ui import ask, error_box, plain
+from desktop.ui import ask, error_box, field_error, plain
 from desktop.widgets import OptionalDateEdit
 
 CLIENT_STYLE = """
@@ -214,7 +214,7 @@ class ClientScreeningDialog(QDialog):
         self.differences = plain()
         self.client_said = plain()
         self.editor = ScreeningEditor(self.rules)
-        self.review_error = plain("", "FieldError")
+        self.review_error = field_error()
         self.confirm_button = QPushButton("Confirm and save")
         self.confirm_button.setObjectName("Primary")
         self.confirm_button.clicked.connect(self.confirm)
@@ -334,6 +334,7 @@ class ClientScreeningDialog(QDialog):
             self.review_error.setText(
                 "Type your name in the Practitioner box first: you confirm the screening."
             )
+            self.review_error.setVisible(True)
             return
         try:
             qid = self.store.save_reviewed_screening(
