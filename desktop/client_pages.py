@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,6 +21,9 @@ from desktop.models import ClientTableModel, SessionTableModel
 from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
 from desktop.store import SessionRow, Store
 from desktop.widgets import read_only_table, title
+
+# Keys in the search box that move the selection in the list (rows per press).
+_STEPS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
 
 
 class ClientListPage(QWidget):
@@ -62,8 +64,8 @@ class ClientListPage(QWidget):
         self._debounce.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(self._debounce.start)
         self.archived.toggled.connect(self.apply_filter)
-        self.search.returnPressed.connect(self._open_first)
-        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, activated=self.view.setFocus)
+        self.search.returnPressed.connect(self._open_selected)
+        self.search.installEventFilter(self)  # Up/Down/Page keys move the list's selection
         self.apply_filter()
 
     def apply_filter(self) -> None:
@@ -83,12 +85,42 @@ class ClientListPage(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
-    def _open_first(self) -> None:
-        self.apply_filter()
+    def _open_selected(self) -> None:
+        """Enter in the search box opens the selected client (the first match unless Up/Down
+        moved the selection); text typed but not yet searched is searched first."""
+        if self._debounce.isActive():
+            self.apply_filter()
         idx = self.view.currentIndex()
         row = idx.row() if idx.isValid() else 0
         if self.model.rowCount():
             self.open_client.emit(self.model.client_id(row))
+
+    # -- keyboard: the search box keeps the focus while Up/Down move through the matches ----------
+    def eventFilter(self, obj, event) -> bool:
+        if (
+            obj is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in _STEPS
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.move_selection(_STEPS[event.key()])
+            return True
+        return super().eventFilter(obj, event)
+
+    def move_selection(self, step: int) -> None:
+        if self._debounce.isActive():
+            self.apply_filter()
+        n = self.model.rowCount()
+        if not n:
+            return
+        idx = self.view.currentIndex()
+        row = (idx.row() if idx.isValid() else -1) + step
+        if row >= n and self.model.canFetchMore():
+            self.model.fetchMore()
+            n = self.model.rowCount()
+        row = max(0, min(row, n - 1))
+        self.view.selectRow(row)
+        self.view.scrollTo(self.model.index(row, 0))
 
     def _activated(self, index: QModelIndex) -> None:
         self.open_client.emit(self.model.client_id(index.row()))
@@ -150,6 +182,14 @@ class ClientPage(QWidget):
         lay.addWidget(title("Treatment sessions", "SectionTitle"))
         lay.addWidget(self.no_sessions)
         lay.addWidget(self.sessions_view, 1)
+        self._add_photo_section(lay)
+
+    def _add_photo_section(self, lay: QVBoxLayout) -> None:
+        """Before/after photos (desktop/photo_views.py): thumbnails, import, comparison."""
+        from desktop.photo_views import PhotoPanel
+
+        self.photos = PhotoPanel(self.store, self.who)
+        lay.addWidget(self.photos)
 
     def show_client(self, client_id: int) -> None:
         self.client = c = self.store.client(client_id)
@@ -174,6 +214,7 @@ class ClientPage(QWidget):
         self._show_screening(c, today)
         sessions = self.store.sessions_for_client(client_id)
         self.no_sessions.setVisible(not sessions)
+        self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.start_button.setEnabled(not c.archived)
         self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))

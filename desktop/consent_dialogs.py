@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,7 +46,7 @@ from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
 from desktop.store import Store, StoreError, now_iso
 from desktop.ui import error_box, field_error, plain, show_errors
-from desktop.widgets import read_only_table, title
+from desktop.widgets import read_only_table, scaled_font, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
@@ -83,9 +83,7 @@ class ConsentDialog(QDialog):
         self.heading = plain("", "PageTitle")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        font = QFont(self.text.font())
-        font.setPointSizeF(max(font.pointSizeF(), 9) * 1.25)
-        self.text.setFont(font)
+        self.text.setFont(scaled_font(self.text.font(), 1.25))
         self.who_line = plain(f"Client: {self.client.name} · {fmt_date(self.today)}")
         self.pad = SignaturePad()
         self.clear_button = QPushButton("Clear signature")

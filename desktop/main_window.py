@@ -84,8 +84,10 @@ class MainWindow(QMainWindow):
         self.client_page.open_session.connect(self.open_session)
         self.client_page.archived_changed.connect(lambda _id: self.list_page.refresh())
         self._menus()
+        self._media_menus()
         self.statusBar().showMessage(f"Database: {store.path}")
         self.recover_interrupted()
+        self.list_page.focus_search()  # a keyboard user starts typing a name
 
     # -- helpers -----------------------------------------------------------------------------------
     def who(self) -> str:
@@ -171,6 +173,55 @@ class MainWindow(QMainWindow):
 
         dlg = ConsentSettingsDialog(self.store, self.who(), self)
         dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        dlg.open()
+        return dlg
+
+    def _media_menus(self) -> None:
+        """Photos (watched folder, comparison) and the client export (photo_views.py, export_ui.py)."""
+        from desktop.photo_views import WatchedFolder
+
+        self.watched_folder = WatchedFolder(self.store.setting("photo_watch_folder", ""), self)
+        self.watched_folder.pending.connect(self.client_page.photos.set_inbox)
+        self.watched_folder.problem.connect(lambda text: text and self.statusBar().showMessage(text))
+        photos = self.menuBar().addMenu("&Photos")
+        photos.addAction(QAction("&Watched folder…", self, triggered=self.choose_watched_folder))
+        self.compare_action = QAction("&Compare this client's photos…", self, triggered=self._compare_photos)
+        photos.addAction(self.compare_action)
+        self.export_action = QAction("E&xport client record…", self, triggered=self.export_client)
+        clients = next(a.menu() for a in self.menuBar().actions() if a.text() == "&Clients")
+        clients.addAction(self.export_action)
+
+    def choose_watched_folder(self):
+        from PySide6.QtWidgets import QFileDialog
+
+        dlg = QFileDialog(self, "Folder where the clinic's phone or camera saves photos")
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly)
+        current = self.store.setting("photo_watch_folder", "")
+        if current:
+            dlg.setDirectory(current)
+        dlg.fileSelected.connect(self._set_watched_folder)
+        dlg.open()
+        return dlg
+
+    def _set_watched_folder(self, folder: str) -> None:
+        try:
+            self.store.set_setting("photo_watch_folder", folder, self.who())
+        except StoreError as exc:
+            QMessageBox.warning(self, "Watched folder not saved", str(exc))
+            return
+        self.watched_folder.set_folder(folder)
+
+    def _compare_photos(self):
+        return self.client_page.photos.compare() if self.stack.currentWidget() is self.client_page else None
+
+    def export_client(self):
+        from desktop.export_ui import ExportClientDialog
+
+        if self.stack.currentWidget() is not self.client_page or self.client_page.client is None:
+            QMessageBox.information(self, "Export client record", "Open a client's page first.")
+            return None
+        dlg = ExportClientDialog(self.store, self.client_page.client.id, self.who(), self)
         dlg.open()
         return dlg
 

@@ -158,28 +158,28 @@ def test_a_reader_holding_the_log_is_waited_for_briefly_and_the_log_empties_when
 
 
 def test_a_table_added_later_is_erased_through_its_foreign_keys(store):
-    """Photos (another engineer's table) refer to sessions and clients: erasure finds them by the schema."""
+    """A table added later that refers to sessions and clients: erasure finds it by the schema."""
     store.conn.executescript(
-        """CREATE TABLE photos (id INTEGER PRIMARY KEY, client_id INTEGER REFERENCES clients(id),
+        """CREATE TABLE later_items (id INTEGER PRIMARY KEY, client_id INTEGER REFERENCES clients(id),
                                 session_id INTEGER REFERENCES treatment_sessions(id), jpeg BLOB);
-           CREATE TABLE photo_thumbs (photo_id INTEGER REFERENCES photos(id), png BLOB);"""
+           CREATE TABLE later_thumbs (photo_id INTEGER REFERENCES later_items(id), png BLOB);"""
     )
     cid, (sid,) = make_client(store, treated_days_ago=9 * 366)
     pid = store.conn.execute(
-        "INSERT INTO photos (client_id, session_id, jpeg) VALUES (?, ?, x'ffd8')", [cid, sid]
+        "INSERT INTO later_items (client_id, session_id, jpeg) VALUES (?, ?, x'ffd8')", [cid, sid]
     ).lastrowid
-    store.conn.execute("INSERT INTO photo_thumbs VALUES (?, x'89')", [pid])
+    store.conn.execute("INSERT INTO later_thumbs VALUES (?, x'89')", [pid])
     store.conn.commit()
     counts = store.erasure_counts(cid)
-    assert counts["photos"] == 2  # one by the client, one by the session
+    assert counts["later_items"] == 2  # one by the client, one by the session
     assert (
-        counts["photo_thumbs"] == 2
+        counts["later_thumbs"] == 2
         and counts["treatment_sessions"] == 1
         and counts["vacuum_trace_chunks"] == 1
     )
     assert store.erase_client(cid, TODAY, "Dr K", "request").full  # treated 9 years ago
-    assert store.conn.execute("SELECT count(*) FROM photos").fetchone()[0] == 0
-    assert store.conn.execute("SELECT count(*) FROM photo_thumbs").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM later_items").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM later_thumbs").fetchone()[0] == 0
 
 
 def test_a_session_without_samples_is_no_treatment_for_the_retention_period(store):

@@ -8,12 +8,13 @@
 - ``sessions``   — treatment sessions, vacuum traces (packed by ``trace``), markers, alarms, notes
 - ``settings``   — clinic settings
 - ``practitioners``
-- ``consent``    — consent forms, signed consents, the screening as the client answered it
-- ``series``     — treatment series and the recall list
-- ``erasure``    — erasing a client, except what the clinic must keep
 - ``checks``     — ``quick_check`` and what its findings touch, in words
 - ``access``     — the read-only mode (damaged, permissions, being checked) the windows consult
 - ``files``      — private permissions (0600 files, 0700 folders)
+- ``consent``    — consent forms, signed consents, the screening as the client answered it
+- ``series``     — treatment series and the recall list
+- ``erasure``    — erasing a client, except what the clinic must keep
+- ``media``      — before/after photos and their thumbnails; exports and printouts recorded
 - ``errors``     — the store's error types; SQLite errors are mapped to them by error code
 
 Rows come back as dataclasses (``Client``, ``ClientSummary``, ``SessionRow``, ``MarkerRow``,
@@ -52,6 +53,7 @@ from desktop.store.errors import (
     StoreBugError,
     StoreError,
 )
+from desktop.store.media import MediaMixin, PhotoRow
 from desktop.store.opening import open_connection, probe_write, read_only_connection
 from desktop.store.practitioners import PractitionersMixin
 from desktop.store.series import SeriesMixin
@@ -73,6 +75,7 @@ __all__ = [
     "EmptyFileError",
     "MarkerRow",
     "NotFoundError",
+    "PhotoRow",
     "ReadOnlyError",
     "SessionRow",
     "Store",
@@ -84,7 +87,14 @@ __all__ = [
 
 
 class Store(
-    ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin, ConsentMixin, SeriesMixin, ErasureMixin
+    ClientsMixin,
+    SessionsMixin,
+    SettingsMixin,
+    PractitionersMixin,
+    ConsentMixin,
+    SeriesMixin,
+    ErasureMixin,
+    MediaMixin,
 ):
     """An open Abrasio database. One per thread (SQLite connections are not shared across threads)."""
 

@@ -289,8 +289,55 @@ def m007_session_devices(db: Database) -> None:
     _version(db, 7)
 
 
+# The search indexes' rowid is a client's place in the list (archived, last visit, id), so that
+# "the first 100 matches, last visit first" is the first 100 rowids FTS5 yields in descending order:
+# a keystroke reads what it shows, however many clients match. (Keyed by the client id, a word in
+# every email address, "example.org", matched all 100,000 clients and each keystroke sorted them: 46 ms.)
+# bits 62: archived · 24–61: the day of the last visit (0 when none) · 0–23: the client id (< 16.7 M).
+SEARCH_KEY_ID_BITS = 24
+SEARCH_KEY_ARCHIVED = 1 << 62
+
+
+def _search_key(row: str) -> str:
+    return (
+        f"(({row}.archived != 0) << 62) | "
+        f"(coalesce(CAST(julianday({row}.last_visit) AS INTEGER), 0) << {SEARCH_KEY_ID_BITS}) | {row}.id"
+    )
+
+
 @migrations()
-def m008_signed_consent(db: Database) -> None:
+def m008_search_in_list_order(db: Database) -> None:
+    """Both search indexes keyed by the client's place in the list (see ``SEARCH_KEY_*``), contentless."""
+    for trigger in ("clients_ai", "clients_ad", "clients_au", "clients_words_ai", "clients_words_ad",
+                    "clients_words_au"):  # fmt: skip
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS clients_fts")
+    db.execute("DROP TABLE IF EXISTS clients_words")
+    tables = {
+        "clients_fts": ("first_name, last_name, phone, phone_digits, email", "tokenize='trigram'"),
+        "clients_words": (
+            "first_name, last_name, phone_digits, email",
+            "tokenize='unicode61 remove_diacritics 2', prefix='1 2'",
+        ),
+    }
+    for table, (cols, options) in tables.items():
+        db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, content='', {options})")
+        new = ", ".join(f"new.{c.strip()}" for c in cols.split(","))
+        old = ", ".join(f"old.{c.strip()}" for c in cols.split(","))
+        insert = f"INSERT INTO {table} (rowid, {cols}) VALUES ({_search_key('new')}, {new});"
+        delete = (
+            f"INSERT INTO {table} ({table}, rowid, {cols}) VALUES ('delete', {_search_key('old')}, {old});"
+        )
+        db.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON clients BEGIN {insert} END")
+        db.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON clients BEGIN {delete} END")
+        db.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE ON clients BEGIN {delete} {insert} END")
+        db.execute(f"INSERT INTO {table} (rowid, {cols}) SELECT {_search_key('c')}, "
+                   f"{', '.join(f'c.{x.strip()}' for x in cols.split(','))} FROM clients c")  # fmt: skip
+    _version(db, 8)
+
+
+@migrations()
+def m009_signed_consent(db: Database) -> None:
     """Consent forms (versioned) and the consents clients give: the exact text, the signature (image and
     strokes), who witnessed, when. The old free-text consent date and witness become records that say
     what they are ("recorded before signed consent existed"), never a made-up signature."""
@@ -362,11 +409,11 @@ def m008_signed_consent(db: Database) -> None:
     db.execute("ALTER TABLE clients DROP COLUMN consent_date")
     db.execute("ALTER TABLE clients DROP COLUMN consent_witness")
     db["settings"].insert({"key": "consent_validity_months", "value": json.dumps(DEFAULT_VALIDITY_MONTHS)})
-    _version(db, 8)
+    _version(db, 9)
 
 
 @migrations()
-def m009_client_screening(db: Database) -> None:
+def m010_client_screening(db: Database) -> None:
     """The screening as the client answered it on screen (their words, the questions they saw), with
     what the practitioner confirmed after reviewing it."""
     db["screening_questionnaires"].create(
@@ -385,11 +432,11 @@ def m009_client_screening(db: Database) -> None:
         not_null={"client_id", "answered_at", "answers"},
     )
     db["screening_questionnaires"].create_index(["client_id", "answered_at"])
-    _version(db, 9)
+    _version(db, 10)
 
 
 @migrations()
-def m010_series(db: Database) -> None:
+def m011_series(db: Database) -> None:
     """Treatment series: how many sessions are planned, how far apart. Sessions are numbered within the
     series whose dates cover them (nothing is stored on the session)."""
     db["treatment_series"].create(
@@ -417,11 +464,11 @@ def m010_series(db: Database) -> None:
             {"key": "database_id", "value": json.dumps(uuid.uuid4().hex)},
         ]
     )
-    _version(db, 10)
+    _version(db, 11)
 
 
 @migrations()
-def m011_erasure(db: Database) -> None:
+def m012_erasure(db: Database) -> None:
     """Erasures: who erased which client when, why, and what is kept until when. No foreign key: a full
     erasure deletes the client row this refers to."""
     db["erasures"].create(
@@ -440,7 +487,27 @@ def m011_erasure(db: Database) -> None:
     )
     db["erasures"].create_index(["client_id"])
     db["settings"].insert({"key": "retention_years", "value": json.dumps(DEFAULT_RETENTION_YEARS)})
-    _version(db, 11)
+    _version(db, 12)
+
+
+@migrations()
+def m013_photos(db: Database) -> None:
+    """Before/after photos of a session at a standard angle, metadata-free JPEGs with thumbnails."""
+    db.execute(
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES treatment_sessions(id),
+            angle TEXT NOT NULL
+                CHECK (angle IN ('front', 'left45', 'left90', 'right45', 'right90', 'closeup')),
+            stage TEXT NOT NULL DEFAULT 'before' CHECK (stage IN ('before', 'after')),
+            area TEXT NOT NULL DEFAULT '',
+            width INTEGER NOT NULL, height INTEGER NOT NULL,
+            image BLOB NOT NULL, thumb BLOB NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL, imported_by TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX photos_by_session ON photos (session_id, angle)")
+    _version(db, 13)
 
 
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
