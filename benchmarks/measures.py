@@ -107,7 +107,7 @@ def _run_loop(seconds: float) -> None:
     loop.exec()
 
 
-def _session(tmp: Path, url: str):
+def _session(tmp: Path, url: str, clock=time.monotonic):
     from desktop.records import Client
     from desktop.session.live import LiveSessionWindow
     from desktop.store import Store
@@ -115,9 +115,28 @@ def _session(tmp: Path, url: str):
     store = Store.open(tmp / "bench.db")
     cid = store.add_client(Client("Bench", "Mark", vacuum_ceiling_kpa=45.0))
     sid = store.create_session(cid, "bench", set_point_kpa=30.0, ceiling_kpa=45.0, areas=["cheeks"])
-    live = LiveSessionWindow(store, sid, {"url": url}, lambda: "bench")
+    live = LiveSessionWindow(store, sid, {"url": url}, lambda: "bench", clock=clock)
     live.show()
     return store, live
+
+
+def _end(live) -> dict:
+    """End the session (it never blocks) and run the event loop until it is on disk."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    live.finished.connect(lambda _sid: loop.quit())
+    QTimer.singleShot(30_000, loop.quit)
+    live.end_session()
+    loop.exec()
+    return live.summary_result
+
+
+def _detach(live) -> None:
+    """Stop the window's own frame timer and the run's threads: the benchmark drives both."""
+    live.timer.stop()
+    live.run.stop()
+    live.link.close()
 
 
 def _rss_mb() -> float:
@@ -147,9 +166,10 @@ def end_to_end(quick: bool = False):
         latencies: list[np.ndarray] = []
         first_seq: list[int] = []
         last_seq = [0]
-        ingest = live._ingest
+        measured_n = [0]  # samples through the measured path (the run's thread starts before it)
+        ingest = live.run._ingest
 
-        def measured(batch, now):
+        def measured(batch):
             # latency: the simulator's clock is this machine's monotonic clock (µs, mod 2**32)
             dev = np.fromiter((s.device_time for s in batch), np.float64, len(batch))
             now_us = time.monotonic() * 1e6
@@ -157,9 +177,10 @@ def end_to_end(quick: bool = False):
             if not first_seq:
                 first_seq.append(batch[0].seq)
             last_seq[0] = batch[-1].seq
-            ingest(batch, now)
+            measured_n[0] += len(batch)
+            ingest(batch)
 
-        live._ingest = measured
+        live.run._ingest = measured
         gaps: list[float] = []
         last = [time.monotonic()]
 
@@ -179,10 +200,8 @@ def end_to_end(quick: bool = False):
         cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0)
         heart.stop()
         stats = live.link.stats()
-        summary = live.end_session()
-        live.summary_box.close()
-        live.close()
-        received = summary["samples"]
+        _end(live)
+        received = measured_n[0]
         sent = last_seq[0] - first_seq[0] + 1
         lat = np.concatenate(latencies) * 1000
         store.close()
@@ -231,22 +250,20 @@ def redraw(quick: bool = False):
     frames = 40 if quick else 400
     _app()
     tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
-    store, live = _session(tmp, "sim://?rate=1000&auto=0")
-    live.timer.stop()
-    live.link.close()
+    now = [30.0]  # the session clock: the data's time, so the window always shows the newest 30 s
+    store, live = _session(tmp, "sim://?rate=1000&auto=0", clock=lambda: now[0])
+    _detach(live)
     t = np.arange(30_000) / 1000.0
     v = 30 + 3 * np.sin(t * 5) + np.random.default_rng(1).normal(0, 0.2, t.size)
     live.ring.push(t, v)
-    live._last_t = float(t[-1])
-    stats = live.link.stats()
     step = np.arange(33) / 1000.0
     images = []
     t0 = time.perf_counter()
     for i in range(frames):
-        new_t = live._last_t + 0.001 + step
+        new_t = now[0] + 0.001 + step
         live.ring.push(new_t, 30 + 3 * np.sin(new_t * 5))
-        live._last_t = float(new_t[-1])
-        live._draw(time.monotonic(), stats, 0.01)
+        now[0] = float(new_t[-1])
+        live.frame()
         # grab() renders the whole plot widget (axes, grid, band, lines, curve) into an image, every
         # time: what a repaint costs. (viewport().repaint() offscreen may skip the paint entirely.)
         image = live.plot.grab()
@@ -254,6 +271,7 @@ def redraw(quick: bool = False):
             images.append(image.toImage())
     fps = frames / (time.perf_counter() - t0)
     points = len(live.curve.xData)
+    size = [live.plot.width(), live.plot.height()]
     if images[0] == images[1]:
         raise RuntimeError("the plot did not change between frames: nothing was painted")
     live.force_close()
@@ -264,7 +282,7 @@ def redraw(quick: bool = False):
         "frames/s",
         target=60,
         points=points,
-        size=[live.plot.width(), live.plot.height()],
+        size=size,
     )
 
 
@@ -283,9 +301,9 @@ def memory(quick: bool = False):
     hours = 10 / 60 if quick else 4.0
     app = _app()
     tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
-    store, live = _session(tmp, "sim://?rate=1000&auto=0")
-    live.timer.stop()
-    live.link.close()
+    now = [0.0]  # the session clock: the replayed samples' time
+    store, live = _session(tmp, "sim://?rate=1000&auto=0", clock=lambda: now[0])
+    _detach(live)
     vac, contact = _minute_of_samples()
     seconds = int(hours * 3600)
     _run_loop(0.5)  # the session screen is up and painted: that is the start
@@ -295,15 +313,16 @@ def memory(quick: bool = False):
     t0 = time.monotonic()
     for s in range(seconds):
         k = (s % 60) * 1000
+        now[0] = s + 1.0
         batch = [
-            p.Sample(s * 1000 + i, s + i / 1000, 0.0, float(vac[k + i]), True, bool(contact[k + i]), 0, 0)
+            p.Sample(s * 1000 + i, s + i / 1000, now[0], float(vac[k + i]), True, bool(contact[k + i]), 0, 0)
             for i in range(1000)
         ]
-        live._ingest(batch, time.monotonic())
+        live.run._ingest(batch)
         while live.recorder._q.qsize() > 20:  # replay as fast as the writer keeps up, no faster
             time.sleep(0.001)
         if s % 30 == 0:
-            live._draw(time.monotonic(), live.link.stats(), 0.0)
+            live.frame()
             QApplication.processEvents()  # a benchmark, not app code: let paint and deferred deletes run
         if s % 60 == 0:
             curve.append((s // 60, round(_rss_mb(), 1)))
@@ -311,9 +330,7 @@ def memory(quick: bool = False):
             tenth = _rss_mb()
     end = _rss_mb()
     elapsed = time.monotonic() - t0
-    live.end_session()
-    live.summary_box.close()
-    live.force_close()
+    _end(live)
     app.processEvents()
     size = (tmp / "bench.db").stat().st_size
     store.close()

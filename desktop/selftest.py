@@ -121,9 +121,16 @@ def run_self_test(out=None) -> int:
         loop = QEventLoop()
         QTimer.singleShot(int(RECORD_S * 1000), loop.quit)
         loop.exec()
-        summary = live.end_session()
-        live.summary_box.close()
-        live.close()
+        ended = QEventLoop()
+        live.finished.connect(lambda _sid: ended.quit())
+        QTimer.singleShot(10_000, ended.quit)  # a deadline, should the end never come
+        live.end_session()  # never blocks: finished comes once it is on disk
+        ended.exec()
+        if not live.ended:
+            raise RuntimeError("the session did not finish within 10 s")
+        if live.save_error:
+            raise RuntimeError(f"the end of the session was not saved: {live.save_error}")
+        summary = live.summary_result
         ctx["session"], ctx["summary"] = sid, summary
         return f"{summary['samples']} samples in {summary['duration_s']} s, {summary['lost']} lost"
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from desktop.records import Client, ScreeningAnswer
 from desktop.session.live import LiveSessionWindow, RingBuffer
+from desktop.session.review import SessionReviewWindow
 from desktop.session.start_dialog import StartSessionDialog
 from device.link import LinkState
 from device.simulator import PtySimulator, SimulatedHandpiece
@@ -194,22 +195,77 @@ def _spans(seq: np.ndarray) -> list[tuple[int, int]]:
     return [(int(seq[a]), int(seq[b])) for a, b in zip(starts, ends, strict=True)]
 
 
-def test_contraindication_blocks_start_without_a_reason(qtbot, window, store, client_id):
-    store.save_screening(client_id, [ScreeningAnswer("cold_sores")])
+def test_contraindication_override_needs_what_was_done_a_sentence_and_a_second_yes(
+    qtbot, window, store, client_id
+):
+    store.save_screening(
+        client_id,
+        [ScreeningAnswer("cold_sores"), ScreeningAnswer("anticoagulants")],
+    )
     window.show_client(client_id)
     dlg = window.start_session(client_id)
+    text = dlg.screening.text()  # blocking red, caution amber, each line escaped
+    assert "color:#b00020; font-weight:600'>*** Active cold sores: no microdermabrasion while active" in text
+    assert "color:#8a6500; font-weight:600'>** Anticoagulants or NSAIDs: caution while active" in text
     dlg.confirm.setChecked(True)
-    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
-    assert "blocks treatment" in dlg.problem.text()
-    assert window.session_windows == []
-    dlg.override.setText("Lesion healed, dermatologist letter on file")
     dlg.handpiece.setCurrentIndex(0)  # simulated handpiece
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert "choose what was done" in dlg.problem.text() and "full sentence" in dlg.problem.text()
+    dlg.override_action.setCurrentIndex(dlg.override_action.findData("Client's doctor consulted"))
+    dlg.override.setText("x")  # not a reason
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert "full sentence" in dlg.problem.text() and "choose" not in dlg.problem.text()
+    dlg.override.setText("Lesion healed, dermatologist letter on file")
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    box = dlg.override_box_confirm  # the second confirmation names the contraindication
+    assert "Active cold sores: no microdermabrasion while active" in box.text()
+    box.buttons()[1].click()  # back: nothing starts
+    assert window.session_windows == [] and store.sessions_for_client(client_id) == []
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(dlg.started, timeout=WAIT):
-        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+        dlg.override_box_confirm.buttons()[0].click()
     live = window.session_windows[-1]
-    assert store.session(live.session_id).override_reason.startswith("Lesion healed")
+    reason = store.session(live.session_id).override_reason
+    assert reason == (
+        "Active cold sores (herpes simplex) — Client's doctor consulted: "
+        "Lesion healed, dermatologist letter on file"
+    )
     qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
     end(qtbot, live)
+    review = window.findChild(SessionReviewWindow)
+    assert review.override.isVisibleTo(review) and reason in review.override.text()
+
+
+def test_one_running_session_per_client_and_per_port(qtbot, window, store, client_id, tmp_path):
+    sim = PtySimulator(SimulatedHandpiece(200, seed=3)).start()
+    try:
+        live = start(qtbot, window, client_id, sim.path)
+        assert window.start_session(client_id) is None  # the same client: refused, said
+        box = window.running_box
+        assert "already running" in box.text()
+        box.close()
+        other = store.add_client(
+            Client("Ana", "Lopez", consent_date=dt.date(2026, 1, 2), consent_witness="K")
+        )
+        dlg = window.start_session(other)
+        dlg.confirm.setChecked(True)
+        dlg.handpiece.setEditText(sim.path)
+        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+        assert "in use by the session for Maria Gonzalez" in dlg.problem.text()
+        assert len(window.session_windows) == 1
+        dlg.reject()
+        end(qtbot, live)
+    finally:
+        sim.close()
+
+
+def test_start_dialog_warns_inside_the_minimum_interval(qtbot, window, store, client_id):
+    sid = store.create_session(client_id, "x", set_point_kpa=20.0)
+    store.finish_session(sid, {"samples": 100}, "x")
+    dlg = window.start_session(client_id)
+    assert "The last session was today" in dlg.screening.text()
+    assert "minimum interval of 10 days" in dlg.screening.text()
+    dlg.reject()
 
 
 def test_no_consent_needs_an_acknowledgement(qtbot, window, store):
