@@ -52,9 +52,11 @@ def test_sigkill_mid_session_loses_at_most_a_second(qtbot, tmp_path):
         assert store.session(sid).status == "recording"  # as the killed process left it
         window = MainWindow(store)
         qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
         session = store.session(sid)
         assert session.status == "interrupted"
-        assert window.banner.isVisible() or not window.isVisible()
+        assert window.banner.isVisible()
         assert "interrupted" in window.banner_label.text()
 
         tr = store.load_trace(sid)
