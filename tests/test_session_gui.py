@@ -15,8 +15,63 @@ from desktop.session.review import SessionReviewWindow
 from desktop.session.start_dialog import StartSessionDialog
 from device.link import LinkState
 from device.simulator import PtySimulator, SimulatedHandpiece
+from device.urlhandler import protocol_sim
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
+posix_only = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
+
+
+class PtyHandpiece:
+    """The simulator on a real pseudo-terminal (POSIX): pyserial's own serial path."""
+
+    def __init__(self, tmp_path):
+        self.url = str(tmp_path / "handpiece")
+        self.sims = [PtySimulator(SimulatedHandpiece(1000, seed=11), link=self.url).start()]
+
+    @property
+    def device(self) -> SimulatedHandpiece:
+        return self.sims[-1].device
+
+    def unplug(self) -> None:
+        self.sims[-1].disconnect()
+
+    def replug(self) -> None:
+        self.sims.append(PtySimulator(SimulatedHandpiece(1000, seed=12), link=self.url).start())
+
+    def close(self) -> None:
+        for sim in self.sims:
+            sim.close()
+
+
+class SimHandpiece:
+    """The in-process sim:// port: the same scenarios where there are no pseudo-terminals (Windows)."""
+
+    url = "sim://?rate=1000&auto=0&seed=11"
+
+    def __init__(self, _tmp_path):
+        pass
+
+    @property
+    def device(self) -> SimulatedHandpiece:
+        return protocol_sim.last_device()
+
+    def unplug(self) -> None:
+        protocol_sim.unplug()
+
+    def replug(self) -> None:
+        protocol_sim.replug()
+
+    def close(self) -> None:
+        protocol_sim.replug()
+
+
+@pytest.fixture(
+    params=[pytest.param(PtyHandpiece, id="pty", marks=posix_only), pytest.param(SimHandpiece, id="sim")]
+)
+def handpiece(request, tmp_path):
+    hp = request.param(tmp_path)
+    yield hp
+    hp.close()
+
 
 WAIT = 10_000  # ms: every condition's deadline
 
@@ -53,25 +108,24 @@ def start(qtbot, window, client_id, port) -> LiveSessionWindow:
     return live
 
 
-def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
+def test_full_session(qtbot, window, store, client_id, handpiece):
     window.practitioner.setCurrentText("Nurse Test")
-    path = str(tmp_path / "handpiece")
-    sims = [PtySimulator(SimulatedHandpiece(1000, seed=11), link=path).start()]
+    hp = handpiece
     try:
-        live = start(qtbot, window, client_id, path)
+        live = start(qtbot, window, client_id, hp.url)
         # samples reach the graph and the readout
         qtbot.waitUntil(lambda: n_points(live.curve) > 500, timeout=WAIT)
         qtbot.waitUntil(lambda: live.readout.text().replace(".", "").isdigit(), timeout=WAIT)
         assert 15 < float(live.readout.text()) < 30
-        qtbot.waitUntil(lambda: sims[0].device.model.set_point == 22.0, timeout=WAIT)  # set-point sent
+        qtbot.waitUntil(lambda: hp.device.model.set_point == 22.0, timeout=WAIT)  # set-point sent
 
         # suction surge above the ceiling: high-priority alarm starts, then ends
-        sims[0].device.surge(40.0)
+        hp.device.surge(40.0)
         qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("*** Vacuum above"), timeout=WAIT)
         assert live.engine.highest().priority == "high"
         qtbot.waitUntil(lambda: live.readout.property("state") == "over", timeout=WAIT)  # red
         assert live.sound.plays >= 1
-        sims[0].device.scenario("glide")
+        hp.device.scenario("glide")
         qtbot.waitUntil(lambda: live.engine.find("over_ceiling") is None, timeout=WAIT)
         # ended unacknowledged: latched in the banner until acknowledged
         qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("*** above the ceiling for"), timeout=WAIT)
@@ -80,14 +134,14 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         qtbot.waitUntil(lambda: not live.alarm_bar.text().startswith("***"), timeout=WAIT)
 
         # the tip held still: dwell alarm (medium)
-        sims[0].device.scenario("hold")
+        hp.device.scenario("hold")
         qtbot.waitUntil(lambda: live.engine.find("dwell") is not None, timeout=WAIT)
         qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("** Tip held still"), timeout=WAIT)
         live.acknowledge()
         assert live.engine.find("dwell").acknowledged_by == "Nurse Test"
         live.pause_audio()
         assert live.audio_button.text() == "Audio paused 2:00"
-        sims[0].device.scenario("glide")
+        hp.device.scenario("glide")
         qtbot.waitUntil(lambda: live.engine.find("dwell") is None, timeout=WAIT)
 
         # markers: key M, then a label
@@ -98,7 +152,7 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         assert len(live.markers) == 2 and live.markers[0]["label"] == "left cheek, pass 2"
 
         # dropped frames are counted, never guessed
-        sims[0].device.drop_frames(20)
+        hp.device.drop_frames(20)
         qtbot.waitUntil(lambda: live.link.stats().frames_lost == 20, timeout=WAIT)
         qtbot.waitUntil(lambda: live.run.lost == 20, timeout=WAIT)
 
@@ -118,11 +172,11 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         )
 
         # unplug mid-session: disconnected, keeps running, reconnects by itself
-        sims[0].disconnect()
+        hp.unplug()
         qtbot.waitUntil(lambda: live.link.state is LinkState.DISCONNECTED, timeout=WAIT)
         qtbot.waitUntil(lambda: live.readout.text() == "disconnected", timeout=WAIT)
         qtbot.waitUntil(lambda: live.engine.find("disconnected") is not None, timeout=WAIT)
-        sims.append(PtySimulator(SimulatedHandpiece(1000, seed=12), link=path).start())
+        hp.replug()
         qtbot.waitUntil(lambda: live.link.state is LinkState.CONNECTED, timeout=WAIT)
         n = live.samples_received
         qtbot.waitUntil(lambda: live.samples_received > n + 500, timeout=WAIT)
@@ -135,8 +189,7 @@ def test_full_session_over_a_pty(qtbot, window, store, client_id, tmp_path):
         ((_at, gap),) = summary["disconnections"]
         assert 0 < gap < 5 and abs(summary["lost"] - 20 - gap * 1000) <= 51 + 2
     finally:
-        for s in sims:
-            s.close()
+        hp.close()
 
     session = store.session(sid)
     assert session.status == "completed"
@@ -236,6 +289,7 @@ def test_contraindication_override_needs_what_was_done_a_sentence_and_a_second_y
     assert review.override.isVisibleTo(review) and reason in review.override.text()
 
 
+@posix_only
 def test_one_running_session_per_client_and_per_port(qtbot, window, store, client_id, tmp_path):
     sim = PtySimulator(SimulatedHandpiece(200, seed=3)).start()
     try:
@@ -302,6 +356,7 @@ def test_settings_start_from_the_last_session_and_differences_show(qtbot, window
     dlg.reject()
 
 
+@posix_only
 def test_no_signal_turns_the_readout_grey(qtbot, window, store, client_id, tmp_path):
     sim = PtySimulator(SimulatedHandpiece(200, seed=3)).start()
     try:
@@ -329,6 +384,7 @@ def test_ring_buffer_keeps_the_newest_contiguous():
     assert ring.n == 1000 and ring.since(0)[0][0] == 4000
 
 
+@posix_only
 def test_a_full_disk_raises_an_alarm_and_loses_nothing(qtbot, window, store, client_id):
     """SQLite itself reports the disk full (PRAGMA max_page_count on the recorder's connection):
     every write fails for real; the session says so, keeps everything, and writes it all when it can."""
