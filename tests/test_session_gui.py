@@ -416,3 +416,38 @@ def test_a_full_disk_raises_an_alarm_and_loses_nothing(qtbot, window, store, cli
     assert len(store.load_trace(live.session_id)["seq"]) == summary["samples"]
     assert any(a.kind == "recording" and a.ended for a in store.alarms(live.session_id))
     assert [m.label for m in store.markers(live.session_id)] == ["while the disk was full"]
+
+
+@posix_only
+def test_another_handpiece_on_the_port_is_kept_out_until_the_practitioner_chooses(
+    qtbot, window, store, client_id, tmp_path
+):
+    path = str(tmp_path / "handpiece")
+    sims = [PtySimulator(SimulatedHandpiece(1000, seed=1, serial_number="SN-A"), link=path).start()]
+    try:
+        live = start(qtbot, window, client_id, path)
+        qtbot.waitUntil(lambda: live.samples_received > 500, timeout=WAIT)
+        sims[0].disconnect()
+        qtbot.waitUntil(lambda: live.link.state is LinkState.DISCONNECTED, timeout=WAIT)
+        other = SimulatedHandpiece(500, seed=2, serial_number="SN-B")  # another device, another rate
+        sims.append(PtySimulator(other, link=path).start())
+        qtbot.waitUntil(lambda: live.device_bar.isVisible(), timeout=WAIT)
+        assert "SN-B" in live.device_text.text() and "SN-A" in live.device_text.text()
+        qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("*** Another handpiece"), timeout=WAIT)
+        assert live.readout.text() == "wrong handpiece"
+        received = live.samples_received
+        qtbot.waitUntil(lambda: live.run.held_out > 500, timeout=WAIT)
+        assert live.samples_received == received  # none of its samples entered the session
+        qtbot.mouseClick(live.accept_device_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: live.samples_received > received + 250, timeout=WAIT)
+        assert not live.device_bar.isVisible()
+        sid = live.session_id
+        summary = end(qtbot, live)
+    finally:
+        for sim in sims:
+            sim.close()
+    assert summary["segments"] == 2 and summary["held_out"] > 500
+    devices = store.session_devices(sid)
+    assert [(d.segment, d.serial, d.rate_hz) for d in devices] == [(1, "SN-A", 1000), (2, "SN-B", 500)]
+    assert any(a.kind == "wrong_device" and a.priority == "high" and a.ended for a in store.alarms(sid))
+    assert len(store.load_trace(sid)["seq"]) == summary["samples"]
