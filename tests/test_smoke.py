@@ -28,7 +28,7 @@ def test_every_window_opens_and_closes(qtbot, window, store):
     start.confirm.setChecked(True)
     start.override_action.setCurrentIndex(1)
     start.override.setText("Smoke test of every window, nobody is treated.")
-    start.consent_ack.setChecked(True)
+    start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)  # the simulated handpiece
     with qtbot.waitSignal(start.started, timeout=WAIT):
         start.start()

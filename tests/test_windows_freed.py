@@ -4,7 +4,6 @@ deferred deletes processed, garbage collected, every reference dead."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import weakref
 
@@ -23,9 +22,7 @@ def _collect() -> None:
 
 def _session_windows_used_and_closed(qtbot, window, store) -> dict[str, weakref.ref]:
     """A live session with a marker and an alarm, ended; its review opened, loaded, closed."""
-    cid = store.add_client(
-        Client("Free", "Me", vacuum_ceiling_kpa=30.0, consent_date=dt.date(2026, 1, 2), consent_witness="K")
-    )
+    cid = store.add_client(Client("Free", "Me", vacuum_ceiling_kpa=30.0))
     sid = store.create_session(
         cid, "t", set_point_kpa=22.0, ceiling_kpa=30.0, areas=["chin"], planned_passes=3
     )

@@ -138,10 +138,7 @@ class StartSessionDialog(QDialog):
         ob.addRow("Reason", self.override)
         self.override_box.setVisible(self.blocked)
         self.ports_in_use: dict[str, str] = {}  # port → the client whose session uses it
-        self.consent_ack = QCheckBox(
-            "No consent on file — I have the client's consent for today's treatment."
-        )
-        self.consent_ack.setVisible(self.client.consent_date is None)
+        self.consent = self._consent_check()
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
         self.problem.setWordWrap(True)
@@ -196,7 +193,7 @@ class StartSessionDialog(QDialog):
 
         scr = QGroupBox("Screening for today")
         sl = QVBoxLayout(scr)
-        for w in (self.screening, self.confirm, self.override_box, self.consent_ack):
+        for w in (self.screening, self.confirm, self.override_box, self.consent):
             sl.addWidget(w)
         hp = QGroupBox("Handpiece")
         hf = QFormLayout(hp)
@@ -228,6 +225,12 @@ class StartSessionDialog(QDialog):
         lay = QVBoxLayout(self)
         for w in (scr, hp, tr, self.problem, self.buttons):
             lay.addWidget(w)
+
+    def _consent_check(self):
+        """Signed consent (issue #13): a warning with an acknowledgement when missing or expired."""
+        from desktop.consent_dialogs import ConsentCheck
+
+        return ConsentCheck(self.store, self.client.id, lambda: self.who, self.today)
 
     def _defaults(self) -> None:
         """Start from this client's last session."""
@@ -315,8 +318,8 @@ class StartSessionDialog(QDialog):
                     "An active contraindication blocks treatment: write why you treat anyway, "
                     "in a full sentence."
                 )
-        if self.client.consent_date is None and not self.consent_ack.isChecked():
-            problems.append("No consent on file: acknowledge that you have the client's consent.")
+        if self.consent.problem():
+            problems.append(self.consent.problem())
         if self.set_point.value() > self.client.vacuum_ceiling_kpa:
             problems.append("The set-point is above this client's vacuum ceiling.")
         url = self.link_spec()["url"]
@@ -365,7 +368,7 @@ class StartSessionDialog(QDialog):
             handpiece=spec["url"],
             ceiling_kpa=self.client.vacuum_ceiling_kpa,
             override_reason=self.override_text() if self.blocked else None,
-            consent_acknowledged=int(self.consent_ack.isChecked()),
+            consent_acknowledged=int(self.consent.acknowledged),
             screening=screening,
             **self.settings(),
         )
