@@ -594,10 +594,17 @@ class LiveSessionWindow(QMainWindow):
         self.sound.stop()
         sid, who = self.session_id, self.who()
         signal = self._ended_signal.done
+
+        def done(summary, ok, error) -> None:  # on the writer thread
+            try:
+                signal.emit(summary, ok, error)
+            except RuntimeError:  # the window was closed by force meanwhile: nobody to tell
+                pass
+
         self.run.end(
             notes,
             lambda store, summary, status: store.finish_session(sid, summary, who, status=status),
-            lambda summary, ok, error: signal.emit(summary, ok, error),
+            done,
         )
 
     def _on_ended(self, summary: dict, ok: bool, error: str | None) -> None:
