@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.records import Client, ScreeningAnswer
+from desktop.records import Client, ScreeningAnswer, add_months, fmt_date
 from desktop.session.live import LiveSessionWindow, RingBuffer
 from desktop.session.review import SessionReviewWindow
 from desktop.session.start_dialog import StartSessionDialog
@@ -443,3 +444,64 @@ def test_another_handpiece_on_the_port_is_kept_out_until_the_practitioner_choose
     assert [(d.segment, d.serial, d.rate_hz) for d in devices] == [(1, "SN-A", 1000), (2, "SN-B", 500)]
     assert any(a.kind == "wrong_device" and a.priority == "high" and a.ended for a in store.alarms(sid))
     assert len(store.load_trace(sid)["seq"]) == summary["samples"]
+
+
+def test_a_port_that_does_not_exist_alarms_and_the_session_is_not_a_visit(
+    qtbot, window, store, client_id, tmp_path
+):
+    live = start(qtbot, window, client_id, str(tmp_path / "ttyUSB9"))
+    qtbot.waitUntil(lambda: live.alarm_bar.text().startswith("* Handpiece not connected"), timeout=WAIT)
+    qtbot.waitUntil(lambda: live.readout.text() == "not connected", timeout=WAIT)
+    # the status words are shown whole: the label is big enough for them
+    r = live.readout
+    assert r.minimumSizeHint().width() <= r.width() and r.heightForWidth(r.width()) <= r.height()
+    assert live.alarm_view.model().rowCount() == 1
+    # notes typed up to the end are kept; after it the panel no longer takes typing
+    live.notes_panel.notes.setPlainText("Handpiece not found; client rebooked.")
+    sid = live.session_id
+    end(qtbot, live)
+    assert live.notes_panel.notes.isReadOnly()
+    s = store.session(sid)
+    assert s.status == "no_samples" and s.samples_recorded == 0
+    assert store.notes(sid)["notes"] == "Handpiece not found; client rebooked."
+    assert store.client(client_id).last_visit is None  # not a visit: next due does not move
+    window.show_client(client_id)
+    assert window.client_page.series_section.text.text() == "First session: not yet treated."
+    review = window.findChild(SessionReviewWindow)
+    assert review is not None and review.session_id == sid  # the window became the session's review
+    assert [a.kind for a in store.alarms(sid)] == ["not_connected"]
+
+
+def test_the_plots_offer_no_menu_the_bundle_cannot_serve(qtbot, window, store, client_id):
+    live = start(qtbot, window, client_id, SimHandpiece.url)
+    assert not live.plot.getPlotItem().menuEnabled() and live.plot.scene().contextMenu == []
+    end(qtbot, live)
+    review = window.findChild(SessionReviewWindow)
+    assert not review.plot.getPlotItem().menuEnabled() and review.plot.scene().contextMenu == []
+
+
+def test_quitting_with_a_session_running_asks_then_ends_it_and_quits(qtbot, window, store, client_id):
+    live = start(qtbot, window, client_id, SimHandpiece.url)
+    qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
+    window.close()
+    box = window.quit_box
+    assert "1 treatment session is still recording (Maria Gonzalez)" in box.text()
+    box.buttons()[1].click()  # keep recording
+    assert window.isVisible() and not live.ending
+    window.close()
+    with qtbot.waitSignal(live.finished, timeout=WAIT):
+        window.quit_box.buttons()[0].click()  # end and quit
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    assert store.session(live.session_id).status == "completed"
+
+
+def test_client_page_next_due_is_never_inside_an_active_block(qtbot, window, store, client_id):
+    sid = store.create_session(client_id, "x", set_point_kpa=20.0)
+    store.finish_session(sid, {"samples": 100}, "x")
+    last = store.session(sid).started.date()
+    ended = last - dt.timedelta(days=30)  # isotretinoin: counts 6 months after its last dose
+    store.save_screening(client_id, [ScreeningAnswer("isotretinoin", ended=ended)])
+    window.show_client(client_id)
+    free = add_months(ended, 6)
+    text = window.client_page.series_section.text.text()
+    assert f"next due blocked until {fmt_date(free)}" in text
