@@ -254,7 +254,8 @@ def test_locking_covers_the_main_window_but_never_a_running_treatment(qtbot, win
         assert window.centralWidget().isEnabled() and window.menuBar().isEnabled()
         assert form.isVisible()  # the same person gets their form back
         form.reject()
-        live.end_session()
+        with qtbot.waitSignal(live.finished, timeout=WAIT):  # the recorder's thread is done with it
+            live.end_session()
     finally:
         sim.close()
     actions = [e.action for e in security.audit_entries(clinic.store.db)]
