@@ -407,10 +407,15 @@ class MainWindow(QMainWindow):
             return None
         running = self.running_session(client_id=client_id)
         if running is not None:
-            self.warn(
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
                 "Session already running",
                 f"A treatment session for {running.client.name} is already running.",
+                parent=self,
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
+            self.running_box = box
             running.raise_()
             running.activateWindow()
             return None

@@ -31,6 +31,7 @@ FLUSH_S = 0.5
 BLOCK = 1000  # samples per stored block (about 1 s at 1,000 samples/s)
 MAX_PENDING = 600_000  # samples kept in memory while the disk refuses writes (10 min at 1,000/s)
 STOP_RETRY_S = 5.0  # at the end, how long to keep trying a refusing disk before giving up
+KEEP_TRYING_S = 3600.0  # after that (what is held is in the spill file), how long to go on trying
 
 
 class TraceRecorder:
@@ -153,6 +154,8 @@ class TraceRecorder:
                     if self.spilled_to is None and time.monotonic() - stop_at >= STOP_RETRY_S:
                         self._spill()  # the disk still refuses: keep it beside the database…
                         self._finish(False)  # …say so now, and go on trying while the app runs
+                    elif time.monotonic() - stop_at >= STOP_RETRY_S + KEEP_TRYING_S:
+                        return  # the spill file stays for the next start
         finally:
             store.close()
             self._finish(self.error is None and not self._held and not self._pending_n)
