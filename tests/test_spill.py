@@ -87,6 +87,7 @@ def test_disk_full_at_end_then_freed_while_running_writes_everything_and_removes
 
 def test_replaying_a_spill_twice_writes_nothing_twice(store, monkeypatch):
     monkeypatch.setattr(recorder_module, "STOP_RETRY_S", 0.3)
+    monkeypatch.setattr(recorder_module, "KEEP_TRYING_S", 0.5)
     cid = store.add_client(Client("Twice", "Replayed"))
     sid = store.create_session(cid, "t")
     rec = TraceRecorder(store.path, sid)
@@ -99,6 +100,8 @@ def test_replaying_a_spill_twice_writes_nothing_twice(store, monkeypatch):
     rec.close_async(lambda ok, error: result.append(ok))
     until(lambda: result)
     saved = rec.spilled_to.read_bytes()
+    assert spill.replay_all(store) == [] and rec.spilled_to.exists()  # not while its writer still tries
+    until(lambda: rec.done)  # it stops trying: the spill is left for the next start
     assert spill.replay_all(store) == []
     rec.spilled_to.write_bytes(saved)  # as if the process died between writing and deleting it
     assert spill.replay_all(store) == []

@@ -155,6 +155,7 @@ class TraceRecorder:
                         self._spill()  # the disk still refuses: keep it beside the database…
                         self._finish(False)  # …say so now, and go on trying while the app runs
                     elif time.monotonic() - stop_at >= STOP_RETRY_S + KEEP_TRYING_S:
+                        spill.release(self.db_path, self.session_id)
                         return  # the spill file stays for the next start
         finally:
             store.close()

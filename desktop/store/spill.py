@@ -20,6 +20,7 @@ from pathlib import Path
 from desktop.store import files, trace
 
 FORMAT = 1
+_live: set[Path] = set()  # spill files a recorder of this process is still trying to write itself
 _DATA = ("marker", "marker_label", "alarm", "notes")  # held writes that are data (calls are code)
 log = logging.getLogger("abrasio.spill")
 
@@ -61,12 +62,21 @@ def write(
     }
     target = path_for(db_path, session_id)
     files.write_private(target, json.dumps(doc).encode())
+    _live.add(target)
     return target
 
 
 def discard(db_path: Path, session_id: int) -> None:
+    """The recorder wrote everything after all: its spill file goes."""
+    target = path_for(db_path, session_id)
+    _live.discard(target)
     with contextlib.suppress(FileNotFoundError):
-        os.remove(path_for(db_path, session_id))
+        os.remove(target)
+
+
+def release(db_path: Path, session_id: int) -> None:
+    """The recorder stopped trying: its spill file is left for ``replay_all``."""
+    _live.discard(path_for(db_path, session_id))
 
 
 def replay(store, spill: Path) -> int:
@@ -125,6 +135,8 @@ def replay_all(store) -> list[str]:
     """Replay every spill file beside the store's file; returns problems in words (none: [])."""
     problems = []
     for spill in pending(store.path):
+        if spill in _live:  # this process's recorder still holds it and writes it itself
+            continue
         try:
             replay(store, spill)
         except Exception as exc:  # the file stays for the next attempt; say so
