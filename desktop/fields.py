@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.dates import EXAMPLE, DateTextError, month_table, order_of, parse_typed_date
+from desktop.dates import DateTextError, month_table, order_of, parse_typed_date
 from desktop.records import fmt_date
 from desktop.resources import resource_path
 from device.units import DECIMALS, check_unit, from_kpa, to_kpa
@@ -56,9 +56,12 @@ class DateField(QLineEdit):
         short = self._locale.dateFormat(QLocale.FormatType.ShortFormat)
         self.order = order_of(short)
         self.months = month_table(*_locale_months(self._locale))
-        example = QDate(1985, 5, 14) if birth else QDate.currentDate()
-        self.setPlaceholderText(f"not set — e.g. {self._locale.toString(example, short)}")
-        self.setToolTip(f"Type a date ({EXAMPLE}), or open the calendar (Alt+Down)")
+        example = QDate(1985, 5, 14)
+        self.setPlaceholderText("not set")  # visibly empty; what to type is in the tooltip
+        self.setToolTip(
+            f"Type a date: {self._locale.toString(example, short)}, 14 May 1985 or 1985-05-14 "
+            "(today: “today”), or open the calendar (Alt+Down)"
+        )
         self.calendar_action = QAction(QIcon(str(resource_path("icons/calendar.svg"))), "Calendar", self)
         self.calendar_action.setToolTip("Choose from a calendar (Alt+Down)")
         self.calendar_action.triggered.connect(self.open_calendar)

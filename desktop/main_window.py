@@ -21,6 +21,7 @@ from desktop import __version__
 from desktop.client_form import ClientDialog
 from desktop.client_pages import ClientListPage, ClientPage
 from desktop.resources import resource_path
+from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
 from desktop.store import Store, StoreError
 from device.units import format_vacuum
@@ -34,7 +35,7 @@ class MainWindow(QMainWindow):
         self.session_windows: list = []
         self.setWindowTitle(f"Abrasio — {store.path.name}")
         self.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
-        self.resize(1200, 800)
+        fit_to_screen(self, 1200, 800)
 
         tools = QToolBar("Practitioner")
         tools.setMovable(False)
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
 
         dlg = StartSessionDialog(self.store, client_id, self.who(), self.handpiece_url, parent=self)
         dlg.started.connect(self._open_live)
+        fit_to_screen(dlg)
         dlg.open()
         return dlg
 
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         win = LiveSessionWindow(self.store, session_id, link_spec, self.who, parent=self)
         win.finished.connect(lambda _sid: self._session_closed(win))
         self.session_windows.append(win)
+        fit_to_screen(win)
         win.show()
         return win
 
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
 
         win = SessionReviewWindow(self.store, session_id, self.who, parent=self)
         win.amended.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        fit_to_screen(win)
         win.show()
         return win
 
