@@ -213,3 +213,9 @@ def evaluate(
         out.append(ScreeningStatus(rule, a, active, until))
     out.sort(key=lambda s: (not s.active, s.rule.effect != "block", s.rule.sort))
     return out
+
+
+def areas_text(areas: list[str], passes: dict[str, int] | None = None) -> str:
+    """ "Forehead ×3, Cheeks ×2, Nose": the areas treated, with the passes recorded on each."""
+    passes = passes or {}
+    return ", ".join(AREAS.get(a, a) + (f" ×{passes[a]}" if passes.get(a) else "") for a in areas)
