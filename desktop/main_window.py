@@ -164,8 +164,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dlg = SettingsDialog(self.store, self.who(), self)
         dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        dlg.accepted.connect(self._display_unit_changed)
         dlg.open()
         return dlg
+
+    def _display_unit_changed(self) -> None:
+        """Open session windows, a running one included, show vacuum in the unit just chosen."""
+        from desktop.session.review import SessionReviewWindow
+
+        unit = self.unit()
+        for win in [*self.session_windows, *self.findChildren(SessionReviewWindow)]:
+            if win.unit != unit:
+                win.set_unit(unit)
 
     def about(self) -> None:
         QMessageBox.about(

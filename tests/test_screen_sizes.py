@@ -35,9 +35,6 @@ NOT_YET = {
     ("start-session-problems", "1366x768"),
     ("start-session-problems", "1280x720"),
     ("start-session-problems", "1920x1080"),
-    ("live-session", "1366x768"),
-    ("live-session", "1280x720"),
-    ("live-session", "1920x1080"),
 }
 
 _reports: dict[str, dict] = {}

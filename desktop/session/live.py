@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.plot_text import AXIS_PX, CEILING_PX, font, line_label_font, readable_axes
 from desktop.resources import resource_path
 from desktop.session.alarm_list import AlarmListModel
 from desktop.session.alarms import COLOUR, FLASH_HZ
@@ -231,6 +232,9 @@ class LiveSessionWindow(QMainWindow):
         )
         self.plot.addItem(self.ceiling_line)
         self.plot.addItem(self.set_point_line)
+        readable_axes(self.plot)
+        line_label_font(self.ceiling_line, CEILING_PX, bold=True)  # read from across the room
+        line_label_font(self.set_point_line, AXIS_PX)
         # A 1 px (cosmetic) pen: wider pens go through Qt's slow stroker (58 -> 91 frames/s).
         # connect="finite": a NaN the run puts between two connections is drawn as a gap.
         self.curve = self.plot.plot(pen=pg.mkPen("#12343b", width=1), connect="finite")
@@ -305,10 +309,10 @@ class LiveSessionWindow(QMainWindow):
         controls.addWidget(self.marker_label, 1)
         controls.addWidget(self.end_button)
 
-        self.notes_panel = SessionNotesPanel(self.store.setting("aftercare_templates", []))
+        self.notes_panel = SessionNotesPanel(self.store.setting("aftercare_templates", []), unit=self.unit)
         self.notes_panel.set_value(self.store.notes(self.session_id))
         self.notes_panel.changed.connect(self._notes_changed)
-        self.notes_panel.set_point.valueChanged.connect(self._set_point_changed)
+        self.notes_panel.set_point_kpa_changed.connect(self._set_point_changed)
         notes_scroll = QScrollArea()
         notes_scroll.setWidgetResizable(True)
         notes_scroll.setWidget(self.notes_panel)
@@ -411,6 +415,7 @@ class LiveSessionWindow(QMainWindow):
                     label=label or f"M{key}",
                     labelOpts={"position": 0.92, "color": "#6a1b9a"},
                 )
+                line_label_font(line, AXIS_PX)
                 self.plot.addItem(line)
                 self._marker_items[key] = line
             rel = t - snap.t
@@ -484,6 +489,24 @@ class LiveSessionWindow(QMainWindow):
             self._flash_on = lit
             self.alarm_bar.setText(key[0])
             self.alarm_bar.setStyleSheet(self._bar_style(top, lit))
+
+    def set_unit(self, unit: str) -> None:
+        """The clinic changed the display unit: everything shown follows at once; nothing recorded
+        changes (the run and the store work in kPa)."""
+        self.unit, self.k = unit, KPA_PER_UNIT[unit]
+        self.plot.setLabel("left", "Vacuum", units=unit)
+        self.plot.getAxis("left").label.setFont(font(AXIS_PX))
+        self.plot.setYRange(0, max(self.ceiling * 1.5, 20) / self.k)
+        self.band.setRegion((0, self.ceiling / self.k))
+        self.ceiling_line.setValue(self.ceiling / self.k)
+        self.ceiling_line.label.setFormat(f"ceiling {format_vacuum(self.ceiling, unit)}")
+        self.set_point_line.setValue(self.run.set_point / self.k)
+        self.readout_unit.setText(unit)
+        self.stats["ceiling"].setText(format_vacuum(self.ceiling, unit))
+        self.alarm_model.set_unit(unit)
+        self.notes_panel.set_unit(unit)
+        if self.timer.isActive():
+            self.frame()
 
     def _set_window(self, text: str) -> None:
         self.window_s = WINDOWS_S[text]
