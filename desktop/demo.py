@@ -140,18 +140,20 @@ def demo_clients(n: int, rng: random.Random, today: dt.date) -> list[Client]:
 
 
 DEMO_RATE = 4  # samples/s in demo traces: a whole 25-minute session in ~6 KB
+TEMPLATE_KPA = 30.0  # their set-point (scaled to each session's: the lifted tip's leak scales too)
 TEMPLATE_S = 600  # each template: 10 minutes of the simulated handpiece (glide ~9 s, lift ~2 s)
 
 
 def demo_templates(rng: random.Random, count: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
     """A few stretches of the real simulator model (``HandpieceModel``, demo cycle) at a set-point of
-    1 kPa: (vacuum, flags). Every demo session's trace is cut from these and scaled to its set-point,
+    ``TEMPLATE_KPA``: (vacuum, flags). Every demo session's trace is cut from these and scaled to its
+    set-point,
     so the demo has a trace for every session and is still quick to create (simulating each session
     sample by sample in Python would take most of a minute)."""
     out = []
     n = TEMPLATE_S * DEMO_RATE
     for _ in range(count):
-        model = HandpieceModel(DEMO_RATE, 1.0, seed=rng.randrange(1 << 30), auto=True, noise_kpa=0.001)
+        model = HandpieceModel(DEMO_RATE, TEMPLATE_KPA, seed=rng.randrange(1 << 30), auto=True)
         vals = np.empty(n)
         flags = np.empty(n, np.uint8)
         for i in range(n):
@@ -176,7 +178,7 @@ def demo_trace(
         vals.append(v[start : start + take])
         flags.append(f[start : start + take])
         have += take
-    return np.concatenate(vals) * set_point, np.concatenate(flags)
+    return np.concatenate(vals) * (set_point / TEMPLATE_KPA), np.concatenate(flags)
 
 
 def store_demo_trace(store: Store, sid: int, vals: np.ndarray, flags: np.ndarray, ceiling: float) -> dict:

@@ -33,6 +33,7 @@ def test_every_demo_session_has_a_whole_trace_and_agreeing_figures(demo):
         # on skin the vacuum sits near the set-point; lifted between areas it falls toward 0
         assert abs(np.median(tr["vacuum"][contact]) - s.set_point_kpa) < 0.1 * s.set_point_kpa
         assert 0 < (~contact).sum() < n
+        assert np.median(tr["vacuum"][~contact]) < 0.25 * s.set_point_kpa  # lifted: the seal breaks
 
 
 def test_the_demo_is_one_transaction(store, monkeypatch):
