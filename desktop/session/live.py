@@ -221,7 +221,11 @@ class LiveSessionWindow(QMainWindow):
             angle=0,
             pen=pg.mkPen("#d0021b", width=2, style=Qt.PenStyle.DashLine),
             label=f"ceiling {format_vacuum(self.ceiling, self.unit)}",
-            labelOpts={"position": 0.05, "color": "#d0021b"},
+            labelOpts={
+                "position": 0.01,
+                "color": "#d0021b",
+                "anchors": [(0, 0), (0, 1)],
+            },  # left-aligned: never cut
         )
         self.set_point_line = pg.InfiniteLine(
             self.run.set_point / self.k,

@@ -145,7 +145,11 @@ class SessionReviewWindow(QMainWindow):
                 angle=0,
                 pen=pg.mkPen("#d0021b", width=2, style=Qt.PenStyle.DashLine),
                 label=f"ceiling {format_vacuum(s.ceiling_kpa, self.unit)}",
-                labelOpts={"position": 0.03, "color": "#d0021b"},
+                labelOpts={
+                    "position": 0.01,
+                    "color": "#d0021b",
+                    "anchors": [(0, 0), (0, 1)],
+                },  # left-aligned: never cut
             )
             line_label_font(self.ceiling_line, CEILING_PX, bold=True)
             self.plot.addItem(self.ceiling_line)
