@@ -26,17 +26,6 @@ WINDOWS = (
     "live-session",
     "past-session",
 )
-# The session windows are being rebuilt by the `safety` engineer (issue #9); their layout for small
-# screens is done on top of that rework. Strict: the moment one fits, this list must shrink.
-NOT_YET = {
-    ("start-session", "1366x768"),
-    ("start-session", "1280x720"),
-    ("start-session", "1920x1080"),
-    ("start-session-problems", "1366x768"),
-    ("start-session-problems", "1280x720"),
-    ("start-session-problems", "1920x1080"),
-}
-
 _reports: dict[str, dict] = {}
 
 
@@ -67,20 +56,8 @@ def test_the_probe_sees_the_screen_and_a_broken_window(screen, tmp_path_factory)
     assert any("'below the form': off the screen" in p for p in broken)
 
 
-@pytest.mark.parametrize(
-    ("window", "screen"),
-    [
-        pytest.param(
-            win,
-            scr,
-            marks=[pytest.mark.xfail(strict=True, reason="session windows: after #9's rework")]
-            if (win, scr) in NOT_YET
-            else [],
-        )
-        for win in WINDOWS
-        for scr in SCREENS
-    ],
-)
+@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("window", WINDOWS)
 def test_every_window_fits(window, screen, tmp_path_factory):
     r = report(screen, tmp_path_factory)["windows"][window]
     assert r["checked"] >= 5, "the probe looked at nothing"

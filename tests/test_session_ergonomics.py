@@ -113,3 +113,83 @@ def test_hold_still_holds_until_glide_or_lift():
         kinds.add(model.scenario.kind)
     assert kinds == {"glide", "lift"}  # the demo cycle runs again
     assert model.scenario.until == math.inf
+
+
+# -- the start dialog ----------------------------------------------------------------------------
+
+
+def open_start(qtbot, window, client_id):
+    from desktop.session.start_dialog import StartSessionDialog
+
+    dlg = window.start_session(client_id)
+    assert isinstance(dlg, StartSessionDialog)
+    qtbot.waitExposed(dlg)
+    return dlg
+
+
+def test_sensor_settings_are_folded_away_and_say_what_is_set(qtbot, window, store):
+    cid = store.add_client(Client("Fold", "Ed"))
+    dlg = open_start(qtbot, window, cid)
+    assert dlg.handpiece.isVisible()
+    assert not dlg.format.isVisible() and not dlg.baud.isVisible() and not dlg.text_unit.isVisible()
+    assert dlg.sensor_toggle.text() == "Sensor settings (abrasio, 115200 baud)"
+    dlg.sensor_toggle.click()
+    assert dlg.format.isVisible() and dlg.baud.isVisible()
+    dlg.format.setCurrentText("text")
+    dlg.text_unit.setCurrentText("mmHg")
+    assert dlg.sensor_toggle.text() == "Sensor settings (text, mmHg, 115200 baud)"
+    dlg.reject()
+
+
+def test_start_dialog_in_the_display_unit(qtbot, window, store):
+    store.set_setting("display_unit", "mmHg")
+    cid = store.add_client(Client("Unit", "Start", sensitivity="sensitive", vacuum_ceiling_kpa=30.0))
+    dlg = open_start(qtbot, window, cid)
+    assert dlg.ceiling.text() == "Client's vacuum ceiling: 225 mmHg"
+    assert dlg.set_point.text() == "169 mmHg"  # 22.5 kPa, the first session's default
+    dlg.confirm.setChecked(True)
+    dlg.consent_ack.setChecked(True)
+    dlg.set_point.lineEdit().selectAll()
+    qtbot.keyClicks(dlg.set_point, "240")  # 32 kPa: above the 30 kPa ceiling
+    dlg.set_point.interpretText()
+    dlg.start()
+    assert "above this client's vacuum ceiling" in dlg.problem.text()
+    dlg.set_point.lineEdit().selectAll()
+    qtbot.keyClicks(dlg.set_point, "180")
+    dlg.set_point.interpretText()
+    with qtbot.waitSignal(dlg.started, timeout=WAIT):
+        dlg.start()
+    live = window.session_windows[-1]
+    assert store.session(live.session_id).set_point_kpa == pytest.approx(180 * 0.133322387415)
+
+
+def test_a_port_is_remembered_only_once_it_delivered_samples(qtbot, window, store, tmp_path):
+    cid = store.add_client(Client("Port", "Memory"))
+    dead = str(tmp_path / "no-handpiece-here")
+    dlg = open_start(qtbot, window, cid)
+    dlg.handpiece.setEditText(dead)
+    dlg.confirm.setChecked(True)
+    dlg.consent_ack.setChecked(True)
+    with qtbot.waitSignal(dlg.started, timeout=WAIT):
+        dlg.start()
+    live = window.session_windows[-1]
+    qtbot.waitUntil(
+        lambda: live.snap is not None and live.snap.status in ("not connected", "disconnected"), timeout=WAIT
+    )
+    assert live.samples_received == 0
+    assert store.setting("last_handpiece") is None  # never answered: not the next default
+    live.force_close()
+    window.session_windows.remove(live)
+
+    cid2 = store.add_client(Client("Port", "Delivers"))
+    dlg = open_start(qtbot, window, cid2)
+    dlg.handpiece.setCurrentIndex(0)  # the simulated handpiece
+    dlg.confirm.setChecked(True)
+    dlg.consent_ack.setChecked(True)
+    with qtbot.waitSignal(dlg.started, timeout=WAIT):
+        dlg.start()
+    live = window.session_windows[-1]
+    qtbot.waitUntil(
+        lambda: (store.setting("last_handpiece") or {}).get("url") == window.handpiece_url, timeout=WAIT
+    )
+    assert live.samples_received > 0

@@ -117,6 +117,7 @@ class LiveSessionWindow(QMainWindow):
         self.summary_result: dict | None = None
         self.save_error: str | None = None
         self._flash_on = True
+        self._port_remembered = False
         self._bar_key: tuple | None = None
         self._marker_items: dict[int, pg.InfiniteLine] = {}
         self._alarm_regions: dict[int, pg.LinearRegionItem] = {}
@@ -405,6 +406,7 @@ class LiveSessionWindow(QMainWindow):
         """Draw the run's snapshot (30 times a second)."""
         snap = self.run.snapshot(self.window_s)
         self.snap = snap
+        self._remember_port_once()
         k = self.k
         x, v = snap.x, snap.v
         self.curve.setData(x, v / k if k != 1 else v, connect="finite")
@@ -493,6 +495,16 @@ class LiveSessionWindow(QMainWindow):
             self._flash_on = lit
             self.alarm_bar.setText(key[0])
             self.alarm_bar.setStyleSheet(self._bar_style(top, lit))
+
+    def _remember_port_once(self) -> None:
+        """The handpiece delivered samples: now it is the default for the next session (written on
+        the recorder's thread; a port that never answered is never remembered)."""
+        if self._port_remembered or self.run.samples_received <= 0:
+            return
+        self._port_remembered = True
+        spec = {k: self.link_spec[k] for k in ("url", "format", "unit", "baud") if k in self.link_spec}
+        who = self.who()
+        self.recorder.call(lambda store: store.set_setting("last_handpiece", spec, who))
 
     def set_unit(self, unit: str) -> None:
         """The clinic changed the display unit: everything shown follows at once; nothing recorded
