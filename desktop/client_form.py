@@ -136,8 +136,6 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         self.ceiling_hint = QLabel()
         self.ceiling_hint.setObjectName("Hint")
         self.concerns = {key: QCheckBox(label) for key, label in CONCERNS.items()}
-        self.consent_date = DateField()
-        self.consent_witness = QLineEdit()
         self.notes = QPlainTextEdit()
         self.notes.setFixedHeight(70)
         self.screening = ScreeningEditor(store.screening_rules())
@@ -152,8 +150,6 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
             ("fitzpatrick", "Fitzpatrick skin type", self.fitzpatrick),
             ("sensitivity", "Skin sensitivity", self.sensitivity),
             ("vacuum_ceiling_kpa", "Vacuum ceiling", self._with(self.ceiling, self.ceiling_hint)),
-            ("consent_date", "Consent on file (date)", self.consent_date),
-            ("consent_witness", "Consent witnessed by", self.consent_witness),
         ):
             self.fields[key] = widget
             form.addRow(label, self._with_error(key, widget))
@@ -224,8 +220,6 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         self.ceiling.set_kpa(c.vacuum_ceiling_kpa if c.id else self._default_ceiling(c.sensitivity))
         for key, box in self.concerns.items():
             box.setChecked(key in c.concerns)
-        self.consent_date.set_value(c.consent_date)
-        self.consent_witness.setText(c.consent_witness)
         self.notes.setPlainText(c.notes)
         if c.id:
             self.screening.set_answers(self.store.screening(c.id))
@@ -260,8 +254,6 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
             fitzpatrick=self.fitzpatrick.currentData(),
             sensitivity=self.sensitivity.currentData(),
             concerns=[k for k, box in self.concerns.items() if box.isChecked()],
-            consent_date=self.consent_date.value(),
-            consent_witness=self.consent_witness.text(),
             vacuum_ceiling_kpa=round(self.ceiling.kpa(), 2),
             notes=self.notes.toPlainText(),
             archived=c.archived,
@@ -282,7 +274,7 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         if "vacuum_ceiling_kpa" in errors and self.unit != "kPa":  # in the unit the practitioner reads
             low, high = (format_vacuum(k, self.unit) for k in CEILING_RANGE_KPA)
             errors["vacuum_ceiling_kpa"] = f"The vacuum ceiling must be {low} to {high}."
-        for key in ("date_of_birth", "consent_date"):  # a typed non-date is an error, not "no date"
+        for key in ("date_of_birth",):  # a typed non-date is an error, not "no date"
             if self.fields[key].error():
                 errors[key] = self.fields[key].error()
         bad_dates = self.screening.date_errors()

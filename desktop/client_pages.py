@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -149,8 +150,6 @@ class ClientPage(QWidget):
         self.screening_label.setWordWrap(True)
         self.screening_label.setTextFormat(Qt.TextFormat.RichText)
         QVBoxLayout(self.screening_box).addWidget(self.screening_label)
-        self.next_due = QLabel()
-        self.next_due.setObjectName("SectionTitle")
 
         self.back_button = QPushButton("← Clients  (Esc)")
         self.edit_button = QPushButton("Edit  (Ctrl+E)")
@@ -176,16 +175,27 @@ class ClientPage(QWidget):
         buttons.addWidget(self.archive_button)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.start_button)
-        lay = QVBoxLayout(self)
-        lay.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.addLayout(buttons)  # always in view; what is below scrolls on a small screen
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(_scrolling(body), 1)
+        self.sessions_view.setMinimumHeight(150)  # a few sessions even when the page must scroll
         lay.addWidget(self.name)
         lay.addWidget(self.details)
-        lay.addWidget(title("Screening for today", "SectionTitle"))
-        lay.addWidget(self.screening_box)
-        lay.addWidget(self.next_due)
+        self._records_sections(lay)
         lay.addWidget(title("Treatment sessions", "SectionTitle"))
         lay.addWidget(self.no_sessions)
         lay.addWidget(self.sessions_view, 1)
+        self._add_photo_section(lay)
+
+    def _add_photo_section(self, lay: QVBoxLayout) -> None:
+        """Before/after photos (desktop/photo_views.py): thumbnails, import, comparison."""
+        from desktop.photo_views import PhotoPanel
+
+        self.photos = PhotoPanel(self.store, self.who)
+        lay.addWidget(self.photos)
 
     def show_client(self, client_id: int) -> None:
         self.client = c = self.store.client(client_id)
@@ -200,25 +210,20 @@ class ClientPage(QWidget):
             )
             age = f"born {fmt_date(c.date_of_birth)} ({years})"
         concerns = ", ".join(CONCERNS[k] for k in c.concerns) or "none recorded"
-        consent = (
-            f"Consent on file: {fmt_date(c.consent_date)}, witnessed by {c.consent_witness}"
-            if c.consent_date
-            else "<span style='color:#b00020'><b>No consent on file</b></span>"
-        )
         fitz = f"Fitzpatrick {FITZPATRICK[c.fitzpatrick]}" if c.fitzpatrick else "Fitzpatrick not assessed"
         contact = " · ".join(x for x in (age, c.phone, c.email) if x)
         self.details.setText(
             f"{contact}<br>{fitz} · {SENSITIVITIES[c.sensitivity]} skin · vacuum ceiling "
-            f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}<br>{consent}"
+            f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}"
             + (f"<br><i>{_esc(c.notes)}</i>" if c.notes else "")
         )
         self._show_screening(c, today)
         sessions = self.store.sessions_for_client(client_id)
-        self.sessions.set_sessions(sessions)
         self.no_sessions.setVisible(not sessions)
-        self.next_due.setText(self._next_due(sessions, today))
+        self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.start_button.setEnabled(not c.archived)
+        self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))
 
     def _show_screening(self, c: Client, today: dt.date) -> None:
         statuses = evaluate(self.store.screening(c.id), self.store.screening_rules(), today)
@@ -265,12 +270,73 @@ class ClientPage(QWidget):
             text += f" — {(today - due).days} days overdue"
         return text
 
+    # -- consent, the client's own screening answers, series, erasure (issue #13) -------------------
+    def _records_sections(self, lay: QVBoxLayout) -> None:
+        from desktop.consent_dialogs import ConsentSection
+        from desktop.series_widgets import SeriesSection
+        from desktop.ui import plain
+
+        self.erased_note = plain("", "FieldError")
+        self.erased_note.setVisible(False)
+        self.consent_section = ConsentSection(self.store, self.who, lambda: self.today())
+        self.series_section = SeriesSection(self.store, self.who, lambda: self.today())
+        self.client_screening_button = QPushButton("Client answers the questions…")
+        self.client_screening_button.setToolTip("The client reads and answers the screening on this screen")
+        self.client_screening_button.clicked.connect(self.client_screening)
+        for section in (self.consent_section, self.series_section):
+            section.changed.connect(lambda: self.client and self.show_client(self.client.id))
+        head = QHBoxLayout()
+        head.addWidget(title("Screening for today", "SectionTitle"), 1)
+        head.addWidget(self.client_screening_button)
+        lay.addWidget(self.erased_note)
+        lay.addWidget(self.consent_section)
+        lay.addLayout(head)
+        lay.addWidget(self.screening_box)
+        lay.addWidget(self.series_section)
+
+    def _show_records(self, c: Client, sessions: list[SessionRow], today: dt.date) -> dict[int, str]:
+        """Consent, series and erasure for ``c``; returns the sessions' numbers in their series."""
+        erasures = self.store.erasures(c.id)
+        if erasures:
+            last = erasures[-1]
+            self.erased_note.setText(
+                f"Erased at the client's request on {fmt_date(last.erased_on)} by {last.erased_by}: "
+                "contact details removed; the clinical record is kept"
+                + (f" until {fmt_date(last.keep_until)}." if last.keep_until else ".")
+            )
+        self.erased_note.setVisible(bool(erasures))
+        for b in (self.edit_button, self.archive_button):
+            b.setEnabled(not erasures)
+        self.start_button.setEnabled(not c.archived and not erasures)
+        self.client_screening_button.setEnabled(not c.archived)
+        self.consent_section.show_client(c.id, archived=c.archived)
+        return self.series_section.show_client(
+            c.id, sessions, archived=c.archived, fallback=self._next_due(sessions, today)
+        )
+
+    def client_screening(self):
+        from desktop.screening_mode import ClientScreeningDialog
+
+        dlg = ClientScreeningDialog(self.store, self.client.id, self.who, self, today=self.today())
+        dlg.saved.connect(lambda _id: self.show_client(self.client.id))
+        dlg.showMaximized()
+        return dlg
+
     def toggle_archive(self) -> None:
         if self.client is None:
             return
         self.store.set_archived(self.client.id, not self.client.archived, self.who())
         self.show_client(self.client.id)
         self.archived_changed.emit(self.client.id)
+
+
+def _scrolling(body: QWidget) -> QScrollArea:
+    """``body`` filling the page when there is room, scrolling at its minimum size when not."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    return scroll
 
 
 def _esc(text: str) -> str:

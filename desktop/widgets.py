@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 from desktop.fields import DateField
@@ -32,3 +33,13 @@ def read_only_table(model) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def scaled_font(font: QFont, factor: float) -> QFont:
+    """``font`` ``factor`` times larger, whether the stylesheet gave it in pixels or in points."""
+    font = QFont(font)
+    if font.pixelSize() > 0:
+        font.setPixelSize(max(1, round(font.pixelSize() * factor)))
+    else:
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * factor)
+    return font

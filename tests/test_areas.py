@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from desktop.records import Client, areas_text
 
 
@@ -20,8 +22,9 @@ def test_session_table_shows_the_areas_and_passes_from_the_notes(qtbot, window):
     store.finish_session(sid, {"duration_s": 900})
     window.show_client(cid)
     table = window.client_page.sessions
-    assert table.headerData(3, table_orientation()) == "Areas"
-    assert table.data(table.index(0, 3)) == "Forehead ×3, Nose ×2"  # not the planned forehead, cheeks
+    areas = table.COLUMNS.index("Areas")
+    assert table.headerData(areas, Qt.Orientation.Horizontal) == "Areas"
+    assert table.data(table.index(0, areas)) == "Forehead ×3, Nose ×2"  # not the planned forehead, cheeks
     row = store.session(sid)
     assert (row.treated_areas, row.passes, row.areas) == (
         ["forehead", "nose"],
@@ -37,10 +40,4 @@ def test_a_session_whose_notes_list_no_area_shows_the_plan_as_a_plan(qtbot, wind
     store.save_notes(sid, {"areas": [], "passes": {}})
     window.show_client(cid)
     table = window.client_page.sessions
-    assert table.data(table.index(0, 3)) == "planned: Chin"
-
-
-def table_orientation():
-    from PySide6.QtCore import Qt
-
-    return Qt.Orientation.Horizontal
+    assert table.data(table.index(0, table.COLUMNS.index("Areas"))) == "planned: Chin"

@@ -46,7 +46,7 @@ def test_create_find_edit_reopen(qtbot, window, tmp_path):
     page = window.client_page
     assert page.name.text() == "Imogen Castellano"
     assert "post-inflammatory hyperpigmentation" in page.screening_label.text()
-    assert "No consent on file" in page.details.text()
+    assert "No consent on file" in page.consent_section.status_label.text()
 
     # find by part of the phone number, typed as the practitioner would
     window.show_list()
@@ -103,15 +103,12 @@ def test_every_validation_message_and_nothing_half_saved(qtbot, window):
     fill(qtbot, dlg, date_of_birth="1 Jan 1901")
     qtbot.mouseClick(save_button(dlg), Qt.MouseButton.LeftButton)
     assert "over 120 years old" in dlg.errors["date_of_birth"].text()
-    fill(qtbot, dlg, date_of_birth="17 May 1980", consent_date="2025-01-10")
-    qtbot.mouseClick(save_button(dlg), Qt.MouseButton.LeftButton)
-    assert "witnessed" in dlg.errors["consent_witness"].text()
+    fill(qtbot, dlg, date_of_birth="17 May 1980")
     dlg.ceiling.setValue(2)
     qtbot.mouseClick(save_button(dlg), Qt.MouseButton.LeftButton)
     assert "5 to 90 kPa" in dlg.errors["vacuum_ceiling_kpa"].text()
     assert window.store.count_clients() == 0  # nothing was half-saved
     assert dlg.first_name.text() == "Ola" and dlg.last_name.text() == "Nor"  # nothing lost
-    fill(qtbot, dlg, consent_witness="Dr Maya Okonkwo")
     dlg.ceiling.setValue(40)
     qtbot.mouseClick(save_button(dlg), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dlg.isVisible())
@@ -146,9 +143,7 @@ def test_archive_and_find_again(qtbot, window):
 
 
 def test_screening_tells_what_counts_today_and_until_when(qtbot, window):
-    cid = window.store.add_client(
-        Client("Iso", "Tretinoin", consent_date=dt.date(2026, 1, 5), consent_witness="Dr K")
-    )
+    cid = window.store.add_client(Client("Iso", "Tretinoin"))
     window.store.save_screening(
         cid,
         [

@@ -72,10 +72,10 @@ def test_client_page_and_session_table_follow_a_unit_change(qtbot, window):
     store.finish_session(sid, {"duration_s": 600, "peak_kpa": 26.0})
     window.show_client(cid)
     table = window.client_page.sessions
-    assert "24.0 kPa" in table.data(table.index(0, 4))
+    assert "24.0 kPa" in table.data(table.index(0, table.COLUMNS.index("Set-point")))
     dlg = window.open_settings()
     dlg.unit.setCurrentText("mmHg")
     dlg.save()
     assert "338 mmHg" in window.client_page.details.text()  # 45 kPa ceiling
-    assert table.data(table.index(0, 4)) == "180 mmHg"
-    assert table.data(table.index(0, 5)) == "195 mmHg"
+    assert table.data(table.index(0, table.COLUMNS.index("Set-point"))) == "180 mmHg"
+    assert table.data(table.index(0, table.COLUMNS.index("Peak"))) == "195 mmHg"

@@ -148,7 +148,7 @@ def test_start_dialog_in_the_display_unit(qtbot, window, store):
     assert dlg.ceiling.text() == "Client's vacuum ceiling: 225 mmHg"
     assert dlg.set_point.text() == "169 mmHg"  # 22.5 kPa, the first session's default
     dlg.confirm.setChecked(True)
-    dlg.consent_ack.setChecked(True)
+    dlg.consent.ack.setChecked(True)
     dlg.set_point.lineEdit().selectAll()
     qtbot.keyClicks(dlg.set_point, "240")  # 32 kPa: above the 30 kPa ceiling
     dlg.set_point.interpretText()
@@ -169,7 +169,7 @@ def test_a_port_is_remembered_only_once_it_delivered_samples(qtbot, window, stor
     dlg = open_start(qtbot, window, cid)
     dlg.handpiece.setEditText(dead)
     dlg.confirm.setChecked(True)
-    dlg.consent_ack.setChecked(True)
+    dlg.consent.ack.setChecked(True)
     with qtbot.waitSignal(dlg.started, timeout=WAIT):
         dlg.start()
     live = window.session_windows[-1]
@@ -185,7 +185,7 @@ def test_a_port_is_remembered_only_once_it_delivered_samples(qtbot, window, stor
     dlg = open_start(qtbot, window, cid2)
     dlg.handpiece.setCurrentIndex(0)  # the simulated handpiece
     dlg.confirm.setChecked(True)
-    dlg.consent_ack.setChecked(True)
+    dlg.consent.ack.setChecked(True)
     with qtbot.waitSignal(dlg.started, timeout=WAIT):
         dlg.start()
     live = window.session_windows[-1]

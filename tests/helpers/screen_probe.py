@@ -235,7 +235,7 @@ def main() -> None:
     record("start-session-problems", start)
     start.confirm.setChecked(True)
     start.override.setText("probe")
-    start.consent_ack.setChecked(True)
+    start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)
     start.start()
     live = main_window.session_windows[-1]
