@@ -9,9 +9,9 @@ their buttons in view by scrolling their body (a ``QScrollArea``), not by growin
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QScreen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 # What a window manager adds around a window before the window knows it (title bar, borders).
 FRAME_ALLOWANCE = QSize(16, 40)
@@ -64,3 +64,33 @@ def _inside(top_left: QPoint, size: QSize, area: QRect) -> QPoint:
     x = max(area.left(), min(top_left.x(), area.right() + 1 - size.width()))
     y = max(area.top(), min(top_left.y(), area.bottom() + 1 - size.height()))
     return QPoint(x, y)
+
+
+class ScreenGuard(QObject):
+    """Application-wide: every window or dialog, as it is shown, is made to fit the screen it opens
+    on (shrunk to the available area as far as its layout allows, then moved inside it) — the ones
+    that size themselves as well as those opened through ``fit_to_screen``."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Show
+            and isinstance(obj, QWidget)
+            and obj.isWindow()
+            and obj.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog)
+        ):
+            area = available(obj)
+            frame = _frame(obj)
+            if obj.width() + frame.width() > area.width() or obj.height() + frame.height() > area.height():
+                fit_to_screen(obj, obj.width(), obj.height())
+            keep_on_screen(obj)
+        return False
+
+
+def install_screen_guard(app: QApplication) -> ScreenGuard:
+    """Install the guard on ``app`` once (kept as a child of the application)."""
+    existing = app.findChild(ScreenGuard)
+    if existing is not None:
+        return existing
+    guard = ScreenGuard(app)
+    app.installEventFilter(guard)
+    return guard

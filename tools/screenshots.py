@@ -27,6 +27,7 @@ from desktop.demo import create_demo  # noqa: E402
 from desktop.main_window import MainWindow  # noqa: E402
 from desktop.records import ScreeningAnswer  # noqa: E402
 from desktop.resources import resource_path  # noqa: E402
+from desktop.screen_fit import install_screen_guard  # noqa: E402
 from desktop.store import Store  # noqa: E402
 from desktop.wheel_guard import install_wheel_guard  # noqa: E402
 
@@ -49,6 +50,7 @@ def main(which: set[str]) -> None:
     app = QApplication.instance() or QApplication([])
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
     install_wheel_guard(app)
+    install_screen_guard(app)
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
     store = Store.open(tmp / "demo.db")

@@ -169,12 +169,14 @@ def main() -> None:
     from desktop.main_window import MainWindow
     from desktop.records import Client, ScreeningAnswer
     from desktop.resources import resource_path
+    from desktop.screen_fit import fit_to_screen, install_screen_guard
     from desktop.store import Store
     from desktop.wheel_guard import install_wheel_guard
 
     app = QApplication([])
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
     install_wheel_guard(app)
+    install_screen_guard(app)
     screen = QGuiApplication.primaryScreen()
     report: dict = {
         "screen": screen.availableGeometry().getRect(),
@@ -248,6 +250,30 @@ def main() -> None:
     wait_for(lambda: review.trace is not None)
     record("past-session", review)
     review.close()
+
+    # the windows of issues #11 and #13 (security, consent, series, recall, erasure, export)
+    main_window.show_client(cid)
+    page = main_window.client_page
+    for name, opener in (
+        ("consent-signing", page.consent_section.sign),
+        ("consent-settings", main_window.open_consent_settings),
+        ("client-screening", page.client_screening),
+        ("series-plan", lambda: page.series_section.edit(True)),
+        ("recall", main_window.open_recall),
+        ("erase-client", main_window.erase_client),
+        ("export-client", main_window.export_client),
+    ):
+        dlg = opener()
+        record(name, dlg)
+        dlg.close()
+    from desktop.security_ui import FirstStartWizard, LoginDialog
+
+    for name, cls in (("first-start", FirstStartWizard), ("login", LoginDialog)):
+        dlg = cls(Path(tempfile.mkdtemp()) / "clinic.db")
+        fit_to_screen(dlg)
+        dlg.show()
+        record(name, dlg)
+        dlg.close()
 
     bad = broken_dialog(main_window)
     bad.show()
