@@ -119,6 +119,7 @@ class LiveSessionWindow(QMainWindow):
         self.save_error: str | None = None
         self._flash_on = True
         self._port_remembered = False
+        self._forced = False  # force_close (tests' teardown) happened: a late end goes nowhere
         self._bar_key: tuple | None = None
         self._marker_items: dict[int, pg.InfiniteLine] = {}
         self._alarm_regions: dict[int, pg.LinearRegionItem] = {}
@@ -639,6 +640,8 @@ class LiveSessionWindow(QMainWindow):
         )
 
     def _on_ended(self, summary: dict, ok: bool, error: str | None) -> None:
+        if self._forced:
+            return
         self.summary_result = summary
         self.save_error = None if ok else (error or "it could not be written")
         self.ended = True
@@ -653,6 +656,7 @@ class LiveSessionWindow(QMainWindow):
             self.timer.stop()
             self.run.close()
             self.ended = True
+        self._forced = True  # an end still being written must not reach what is torn down after this
         self.close()
 
     def closeEvent(self, event) -> None:
