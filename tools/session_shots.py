@@ -1,28 +1,48 @@
-"""Live view (normal and mid-alarm), the start dialog and a past session, for docs/screenshots/."""
+"""The start dialog, the live view (normal, no device, mid-alarm, latched alarm, alarm list) and a past
+session, as they open on the 1366×768 screen tools/screenshots.py renders on, for docs/screenshots/."""
 
 from __future__ import annotations
 
 from desktop.records import Client
-from desktop.session.review import SessionReviewWindow
 from device.urlhandler.protocol_sim import last_device
 
 
+def _hold_lit(live) -> None:
+    """Stop the frames and draw the banner in the lit half of its flash cycle, for the picture."""
+    live.timer.stop()
+    live.frame()
+    if live.snap.banner is not None:
+        live.alarm_bar.setStyleSheet(live._bar_style(live.snap.banner, True))
+
+
+def _end(live, settle) -> None:
+    live.end_session()
+    for _ in range(50):
+        if live.ended:
+            break
+        settle(100)
+
+
 def session_shots(window, store, shoot, settle) -> None:
-    cid = store.add_client(
-        Client(
-            "Maria",
-            "Gonzalez",
-            sensitivity="sensitive",
-            vacuum_ceiling_kpa=30.0,
-            fitzpatrick=3,
-            concerns=["fine_lines"],
-        )
-    )
+    cid = store.add_client(Client("Maria", "Gonzalez", sensitivity="sensitive", vacuum_ceiling_kpa=30.0))
     start = window.start_session(cid)
     start.areas["forehead"].setChecked(True)
     start.areas["cheeks"].setChecked(True)
     shoot(start, "start-session.png")
-    start.reject()
+    start.done(0)
+
+    # no handpiece on the port: a technical alarm, "not connected" in full
+    sid = store.create_session(cid, "Dr Maya Okonkwo", set_point_kpa=24.0, ceiling_kpa=30.0, areas=["chin"])
+    live = window._open_live(sid, {"url": "/dev/ttyUSB9"})
+    settle(3000)
+    shoot(live, "live-no-device.png")
+    _end(live, settle)
+    settle(500)
+    from desktop.session.review import SessionReviewWindow
+
+    for review in window.findChildren(SessionReviewWindow):
+        review.close()
+
     sid = store.create_session(
         cid,
         "Dr Maya Okonkwo",
@@ -43,23 +63,28 @@ def session_shots(window, store, shoot, settle) -> None:
     shoot(live, "live-session.png")
     last_device().surge(38.0, 6.0)
     settle(2500)
-    live.timer.stop()  # hold the lit half of the flash cycle for the picture
-    live._bar_key = None
-    top = live.snap.banner
-    live.alarm_bar.setText(live.snap.banner_text)
-    live.alarm_bar.setStyleSheet(live._bar_style(top, True))
+    _hold_lit(live)
     shoot(live, "live-session-alarm.png")
     live.timer.start()
+    settle(6000)  # the surge ends unacknowledged: latched
+    _hold_lit(live)
+    shoot(live, "live-latched-alarm.png")
+    live.timer.start()
+    live.acknowledge()
+    last_device().scenario("hold", 5.0)
     settle(5000)
+    live.notes_panel.areas["forehead"][1].setValue(4)  # passes beyond the plan
+    last_device().drop_frames(50)
+    settle(2500)
+    _hold_lit(live)
+    shoot(live, "live-alarm-list.png")
+    live.timer.start()
+    live.acknowledge()
     live.drop_marker("left cheek, pass 2")
     settle(3000)
-    live.end_session()
-    for _ in range(100):  # the end is written on the run's thread; then the review opens
-        if live.ended:
-            break
-        settle(100)
+    _end(live, settle)
     settle(1500)
-    review = next(w for w in window.findChildren(SessionReviewWindow) if w.session_id == sid)
+    review = window.findChild(SessionReviewWindow)
     settle(1500)
     shoot(review, "past-session.png")
     review.close()

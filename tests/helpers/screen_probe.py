@@ -236,10 +236,15 @@ def main() -> None:
     start.start()  # nothing confirmed: the dialog lists what is missing
     record("start-session-problems", start)
     start.confirm.setChecked(True)
-    start.override.setText("probe")
+    start.override_action.setCurrentIndex(1)
+    start.override.setText("The client's doctor agreed to this treatment in writing.")
     start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)
-    start.start()
+    start.start()  # a blocking contraindication: a second confirmation, then the session starts
+    wait_for(lambda: getattr(start, "override_box_confirm", None) is not None)
+    confirm = start.override_box_confirm
+    next(b for b in confirm.buttons() if b.text() == "Treat despite it").click()
+    wait_for(lambda: bool(main_window.session_windows))
     live = main_window.session_windows[-1]
     wait_for(lambda: live.samples_received > 200)
     settle(400)
