@@ -31,7 +31,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.store = store
         self.handpiece_url = handpiece_url
-        self.session_windows: list = []
+        self.session_windows: list = []  # live sessions running (or writing their end)
+        self._quitting = False
         self.setWindowTitle(f"Abrasio — {store.path.name}")
         self.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
         self.resize(1200, 800)
@@ -224,27 +225,55 @@ class MainWindow(QMainWindow):
 
     # -- sessions --------------------------------------------------------------------------------
     def start_session(self, client_id: int):
+        """One running session per client (and, through the dialog, per handpiece port)."""
         from desktop.session.start_dialog import StartSessionDialog
 
+        running = self.running_session(client_id=client_id)
+        if running is not None:
+            QMessageBox.information(
+                self,
+                "Session already running",
+                f"A treatment session for {running.client.name} is already running.",
+            )
+            running.raise_()
+            running.activateWindow()
+            return None
         dlg = StartSessionDialog(self.store, client_id, self.who(), self.handpiece_url, parent=self)
+        dlg.ports_in_use = {
+            w.link_spec["url"]: w.client.name
+            for w in self.session_windows
+            if not w.link_spec["url"].startswith("sim://")  # each sim:// is a simulator of its own
+        }
         dlg.started.connect(self._open_live)
         dlg.open()
         return dlg
+
+    def running_session(self, client_id: int | None = None):
+        return next((w for w in self.session_windows if w.client.id == client_id and not w.ended), None)
 
     def _open_live(self, session_id: int, link_spec: dict):
         from desktop.session.live import LiveSessionWindow
 
         win = LiveSessionWindow(self.store, session_id, link_spec, self.who, parent=self)
-        win.finished.connect(lambda _sid: self._session_closed(win))
+        win.finished.connect(self._session_ended)
         self.session_windows.append(win)
         win.show()
         return win
 
-    def _session_closed(self, win) -> None:
-        if win in self.session_windows:
-            self.session_windows.remove(win)
+    def _session_ended(self, session_id: int) -> None:
+        """A live window finished writing its session: it closes; the session's review opens."""
+        win = next((w for w in self.session_windows if w.session_id == session_id), None)
+        if win is None:
+            return
+        self.session_windows.remove(win)
         if self.client_page.client:
             self.show_client(self.client_page.client.id)
+        if self._quitting:
+            if not self.session_windows:
+                self.close()
+            return
+        review = self.open_session(session_id)
+        review.show_save_problem(win.save_error)
 
     def open_session(self, session_id: int):
         from desktop.session.review import SessionReviewWindow
@@ -282,8 +311,32 @@ class MainWindow(QMainWindow):
         return None
 
     def closeEvent(self, event) -> None:
-        for win in list(self.session_windows):
-            if not win.close():
-                event.ignore()
-                return
+        """Quitting with sessions running asks first, then ends each and quits once all are saved."""
+        running = [w for w in self.session_windows if not w.ended]
+        if running and not self._quitting:
+            names = ", ".join(w.client.name for w in running)
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Sessions running",
+                f"{len(running)} treatment session{'s are' if len(running) > 1 else ' is'} still "
+                f"recording ({names}). End {'them' if len(running) > 1 else 'it'} and quit?",
+                QMessageBox.StandardButton.NoButton,
+                self,
+            )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            yes = box.addButton("End and quit", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
+            box.finished.connect(lambda _r: box.clickedButton() is yes and self._end_all_and_quit())
+            box.open()
+            self.quit_box = box
+            event.ignore()
+            return
+        if running:
+            event.ignore()  # ending: the last one to finish closes this window
+            return
         super().closeEvent(event)
+
+    def _end_all_and_quit(self) -> None:
+        self._quitting = True
+        for win in list(self.session_windows):
+            win.end_session()

@@ -37,13 +37,9 @@ class SessionOutputs(QObject):
 
     def __init__(self, window, store, session_id: int, who_fn, plot=None):
         super().__init__(window)
-        self.window, self.store, self.session_id, self.who, self.plot = (
-            window,
-            store,
-            session_id,
-            who_fn,
-            plot,
-        )
+        # the window is only reached through parent(): a reference kept here would keep its Python
+        # wrapper alive after Qt deleted it (closed review windows are deleted)
+        self.store, self.session_id, self.who, self.plot = store, session_id, who_fn, plot
         self._signals = Relay(self, written=self.written.emit, failed=self._failed, ready=self._print_ready)
         self._printer = None
         self.button = QToolButton()
@@ -82,7 +78,7 @@ class SessionOutputs(QObject):
         docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(
             Path.home()
         )
-        dlg = QFileDialog(self.window, "Save as", str(Path(docs) / name), filt)
+        dlg = QFileDialog(self.parent(), "Save as", str(Path(docs) / name), filt)
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dlg.fileSelected.connect(lambda path: self.write(kind, Path(path)))
         dlg.open()
@@ -140,7 +136,7 @@ class SessionOutputs(QObject):
     def _failed(self, message: str) -> None:
         self.failed.emit(message)
         box = QMessageBox(
-            QMessageBox.Icon.Warning, "Not saved", message, QMessageBox.StandardButton.Ok, self.window
+            QMessageBox.Icon.Warning, "Not saved", message, QMessageBox.StandardButton.Ok, self.parent()
         )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.open()
@@ -177,7 +173,7 @@ class SessionOutputs(QObject):
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(KINDS[kind])
-        dialog = QPrintDialog(printer, self.window)
+        dialog = QPrintDialog(printer, self.parent())
         dialog.setWindowTitle(f"Print — {KINDS[kind]}")
         dialog.accepted.connect(lambda: self._print_on(printer, doc, kind))
         dialog.open()

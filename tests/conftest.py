@@ -72,3 +72,13 @@ def window(qtbot, store):
     yield w
     for win in list(w.session_windows):
         win.force_close()
+
+
+@pytest.fixture
+def read_only():
+    """``read_only(path)`` makes a file or folder read-only for this process (root included)."""
+    from tests.faults import ReadOnly
+
+    ro = ReadOnly()
+    yield ro
+    ro.undo()

@@ -258,7 +258,29 @@ def m006_planned_passes(db: Database) -> None:
 
 
 @migrations()
-def m007_photos(db: Database) -> None:
+def m007_session_devices(db: Database) -> None:
+    """The handpiece of each session (HELLO's model and serial), one row per segment: a session
+    continued on another device after the practitioner chose so has a second segment."""
+    db["session_devices"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "segment": int,
+            "model": str,
+            "serial": str,
+            "firmware": str,
+            "rate_hz": int,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "treatment_sessions")],
+    )
+    db["session_devices"].create_index(["session_id", "segment"], unique=True)
+    _version(db, 7)
+
+
+@migrations()
+def m008_photos(db: Database) -> None:
     """Before/after photos of a session at a standard angle, metadata-free JPEGs with thumbnails."""
     db.execute(
         """CREATE TABLE photos (
