@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -305,13 +305,14 @@ class PhotoListModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list = []
-        self.thumbs: dict[int, QPixmap] = {}
+        self.thumbs: dict[int, QIcon] = {}
 
     def load(self, store: Store, client_id: int) -> None:
         self.beginResetModel()
         self.rows = store.photos_for_client(client_id)
-        self.thumbs = {
-            pid: QPixmap.fromImage(decode_stored(b)) for pid, b in store.photo_thumbnails(client_id).items()
+        self.thumbs = {  # icons, so the view scales them to its icon size
+            pid: QIcon(QPixmap.fromImage(decode_stored(b)))
+            for pid, b in store.photo_thumbnails(client_id).items()
         }
         self.endResetModel()
 
