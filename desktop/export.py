@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop import __version__
+from desktop.photos import stored_problem
 from desktop.printing import SessionRecord, pdf_bytes, session_document
 from device.protocol import FLAG_CONTACT
 
@@ -278,6 +279,7 @@ def export_client(
             "photos": [],
             "consents": [],  # CONSENTS: signed consent records, once the consent tables are on main
         }
+        problems: list[str] = []
         photos_by_session: dict[int, list[int]] = {}
         for p in photos:
             photos_by_session.setdefault(p.session_id, []).append(p.id)
@@ -317,7 +319,12 @@ def export_client(
         for p in photos:
             step(f"Photo {p.id}")
             name = f"photos/{p.session_started_at[:10]}_session-{p.session_id}_{p.angle}_{p.stage}_{p.id}.jpg"
-            private_file(work / name, store.photo_image(p.id))
+            data = store.photo_image(p.id)
+            problem = stored_problem(data)
+            if problem:  # exported as stored, and said
+                what = f"Photo {p.id} ({p.angle}, session {p.session_id})"
+                problems.append(f"{what} is damaged in the database ({problem}).")
+            private_file(work / name, data)
             record["photos"].append({**plain(p), "file": name})
         step("client.json")
         private_file(work / "client.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
@@ -340,7 +347,7 @@ def export_client(
     )
     if progress:
         progress(total, total, "Done")
-    return {"folder": out, "sessions": len(sessions), "photos": len(photos)}
+    return {"folder": out, "sessions": len(sessions), "photos": len(photos), "problems": problems}
 
 
 def default_folder_name(client) -> str:
@@ -394,5 +401,7 @@ def cli(argv: list[str]) -> int:
         return 1
     finally:
         store.close()
+    for problem in result["problems"]:
+        print(f"abrasio: warning: {problem}", file=sys.stderr)
     print(f"{result['folder']}: {result['sessions']} sessions, {result['photos']} photos")
     return 0

@@ -140,9 +140,8 @@ class ExportClientDialog(QDialog):
     def _done(self, result: dict) -> None:
         self._running = False
         self.result = result
-        self.status.setText(
-            f"Written to {result['folder']}: {result['sessions']} sessions, {result['photos']} photos."
-        )
+        written = f"Written to {result['folder']}: {result['sessions']} sessions, {result['photos']} photos."
+        self.status.setText("\n".join([written, *result.get("problems", [])]))
         self.export_button.setVisible(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         self.exported.emit(str(result["folder"]))

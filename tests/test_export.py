@@ -207,3 +207,13 @@ def test_trace_csv_visible_range():
     lines = data.decode().splitlines()
     assert n == 5 and len(lines) == 6
     assert lines[1] == "2.000000,,4,4.00,1,3" and lines[-1].startswith("4.000000,")
+
+
+def test_a_damaged_stored_photo_is_exported_as_is_and_said(store, tmp_path, qapp):
+    cid, _sids, _ = recorded_client(store)
+    pid = store.photos_for_client(cid)[0].id
+    store.conn.execute("UPDATE photos SET image = ? WHERE id = ?", [b"\xff\xd8\xff garbage", pid])
+    store.conn.commit()
+    result = export_client(store, cid, tmp_path / "out")
+    assert len(result["problems"]) == 1 and f"Photo {pid}" in result["problems"][0]
+    assert result["photos"] == 3
