@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Abrasio")
     app.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
+    from desktop.wheel_guard import install_wheel_guard
+
+    install_wheel_guard(app)
 
     path = args.db or default_db_path(args.demo)
     store, error = open_store(path, args.demo)

@@ -7,7 +7,8 @@
         trace.csv                         session time s, device time s, sequence, vacuum kPa, contact, flags
         trace.json                        units, columns, markers, alarms
       photos/<date>_session-<id>_<angle>_<stage>_<photo id>.jpg
-      consents/                           signed consents (see CONSENTS below)
+      consents/<date>_consent-<id>.txt    each consent: the form, who signed and witnessed, the exact text
+      consents/<date>_consent-<id>-signature.png   the signature as drawn
 
 The folder is written beside OUT under a temporary name and renamed when complete, so a failed or
 cancelled export leaves nothing that looks finished. POSIX: folders 0700, files 0600, whatever the umask
@@ -155,15 +156,18 @@ def trace_sidecar(
 
 
 def consent_lines(store, client, session_id: int | None = None) -> list[str]:
-    """What consent was on file. CONSENTS: the signed consent records (the consent part of issue #13)
-    go here once their tables are on main; until then the consent date and witness on the client."""
-    lines = []
-    if client.consent_date:
-        lines.append(
-            f"Consent on file dated {client.consent_date.isoformat()}, witnessed by {client.consent_witness}"
+    """What consent was on file: the client's consent records (signed, or recorded before signed
+    consent existed), newest first."""
+    consents = store.consents(client.id)
+    lines = [
+        (
+            f"Consent recorded {c.signed_on.isoformat()} before signed consent existed, witnessed by "
+            f"{c.witnessed_by}"
+            if c.legacy
+            else f"Consent signed {c.signed_on.isoformat()} ({c.title}), witnessed by {c.witnessed_by}"
         )
-    else:
-        lines.append("No consent on file.")
+        for c in consents
+    ] or ["No consent on file."]
     if session_id is not None and store.session_start_record(session_id)["consent_acknowledged"]:
         lines.append(
             "At the start the practitioner acknowledged having the client's consent for this treatment."
@@ -218,7 +222,7 @@ def load_session_record(store, session_id: int, trace: dict | None = None) -> Se
 
 def _client_json(client) -> dict:
     d = plain(client)
-    for key in ("date_of_birth", "consent_date", "last_visit"):
+    for key in ("date_of_birth", "last_visit"):
         d[key] = d[key].isoformat() if d.get(key) else None
     return d
 
@@ -240,7 +244,8 @@ def export_client(
     client = store.client(client_id)
     sessions = sorted(store.sessions_for_client(client_id), key=lambda s: (s.started_at, s.id))
     photos = store.photos_for_client(client_id)
-    total = len(sessions) + len(photos) + 1
+    consents = store.consents(client_id)
+    total = len(sessions) + len(photos) + len(consents) + 1
     done = 0
 
     def step(text: str) -> None:
@@ -277,7 +282,7 @@ def export_client(
             "history": [plain(e) for e in store.change_log("client", client_id)],
             "sessions": [],
             "photos": [],
-            "consents": [],  # CONSENTS: signed consent records, once the consent tables are on main
+            "consents": [],
         }
         problems: list[str] = []
         photos_by_session: dict[int, list[int]] = {}
@@ -326,6 +331,9 @@ def export_client(
                 problems.append(f"{what} is damaged in the database ({problem}).")
             private_file(work / name, data)
             record["photos"].append({**plain(p), "file": name})
+        for listed in store.consents(client_id):
+            step(f"Consent {listed.id}")
+            record["consents"].append(_export_consent(store.consent(listed.id), work))
         step("client.json")
         private_file(work / "client.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
         os.rename(work, out)
@@ -348,6 +356,37 @@ def export_client(
     if progress:
         progress(total, total, "Done")
     return {"folder": out, "sessions": len(sessions), "photos": len(photos), "problems": problems}
+
+
+def consent_text(c) -> str:
+    """A consent as plain text: what form, who signed and witnessed when, then exactly what was read."""
+    if c.legacy:
+        return (
+            f"Consent recorded on {c.signed_on.isoformat()} before Abrasio kept signed consents.\n"
+            f"Witnessed by: {c.witnessed_by}\nNo text or signature was kept.\n"
+        )
+    version = c.template_version if c.template_version is not None else "-"
+    return (
+        f"{c.title}\nForm: {c.template_code or '-'}, version {version}\n"
+        f"Signed by: {c.signer_name}\nSigned at: {c.signed_at or c.signed_on.isoformat()}\n"
+        f"Witnessed by: {c.witnessed_by}\n\nThe text the client read and signed:\n\n{c.text}\n"
+    )
+
+
+def _export_consent(c, work: Path) -> dict:
+    """Write one consent (its exact text, its signature as drawn); its entry for client.json."""
+    stem = f"consents/{c.signed_on.isoformat()}_consent-{c.id}"
+    files = {"text": f"{stem}.txt"}
+    private_file(work / files["text"], consent_text(c))
+    if c.signature_png:
+        files["signature_png"] = f"{stem}-signature.png"
+        private_file(work / files["signature_png"], c.signature_png)
+    entry = plain(c)
+    entry.pop("signature_png", None)
+    entry["signed_on"] = c.signed_on.isoformat()
+    entry["pad_size"] = list(c.pad_size) if c.pad_size else None
+    entry["files"] = files
+    return entry
 
 
 def default_folder_name(client) -> str:

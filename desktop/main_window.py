@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._media_menus()
         self.statusBar().showMessage(f"Database: {store.path}")
         self.recover_interrupted()
+        self.list_page.focus_search()  # a keyboard user starts typing a name
 
     # -- helpers -----------------------------------------------------------------------------------
     def who(self) -> str:
@@ -117,7 +118,9 @@ class MainWindow(QMainWindow):
             clients.addAction(act)
             self.addAction(act)
         self.settings_action = QAction("Clinic &settings…", self, triggered=self.open_settings)
-        bar.addMenu("&Settings").addAction(self.settings_action)
+        settings = bar.addMenu("&Settings")
+        settings.addAction(self.settings_action)
+        self._records_menus(clients, settings)
         bar.addMenu("&Help").addAction(QAction("&About Abrasio", self, triggered=self.about))
         QShortcut(
             QKeySequence("Ctrl+E"),
@@ -127,6 +130,51 @@ class MainWindow(QMainWindow):
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(key), self.client_page, activated=self.client_page.start_button.click)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.client_page, activated=self.show_list)
+
+    def _records_menus(self, clients, settings) -> None:
+        """Recall list, erasure, consent forms (issue #13)."""
+        clients.addSeparator()
+        self.recall_action = QAction("&Recall list…", self, shortcut=QKeySequence("Ctrl+R"))
+        self.recall_action.triggered.connect(self.open_recall)
+        self.erase_action = QAction("&Erase client…", self, triggered=self.erase_client)
+        self.stack.currentChanged.connect(
+            lambda _i: self.erase_action.setEnabled(self.stack.currentWidget() is self.client_page)
+        )
+        self.erase_action.setEnabled(False)
+        for act in (self.recall_action, self.erase_action):
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            clients.addAction(act)
+            self.addAction(act)
+        self.consent_settings_action = QAction(
+            "&Consent forms and records…", self, triggered=self.open_consent_settings
+        )
+        settings.addAction(self.consent_settings_action)
+
+    def open_recall(self):
+        from desktop.recall_window import RecallDialog
+
+        dlg = RecallDialog(self.store, self)
+        dlg.open_client.connect(self.show_client)
+        dlg.open()
+        return dlg
+
+    def erase_client(self):
+        from desktop.erasure_dialog import EraseClientDialog
+
+        if self.client_page.client is None:
+            return None
+        dlg = EraseClientDialog(self.store, self.client_page.client.id, self.who, self)
+        dlg.erased.connect(lambda cid, full: self.show_list() if full else self.show_client(cid))
+        dlg.open()
+        return dlg
+
+    def open_consent_settings(self):
+        from desktop.consent_dialogs import ConsentSettingsDialog
+
+        dlg = ConsentSettingsDialog(self.store, self.who(), self)
+        dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        dlg.open()
+        return dlg
 
     def _media_menus(self) -> None:
         """Photos (watched folder, comparison) and the client export (photo_views.py, export_ui.py)."""

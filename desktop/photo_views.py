@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from desktop.photos import ANGLES, STAGES, SUFFIXES, PhotoError, PreparedPhoto, decode_stored, prepare_photo
 from desktop.records import AREAS, fmt_date
 from desktop.store import Store, StoreError
+from desktop.widgets import scaled_font
 from desktop.workers import Relay
 
 FILE_FILTER = "Photos (*.jpg *.jpeg *.jpe *.png *.JPG *.JPEG *.PNG);;All files (*)"
@@ -612,8 +613,7 @@ class CompareView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#f4f6f7"))
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font = scaled_font(self.font(), 1.15)
         font.setBold(True)
         p.setFont(font)
         cap_h = p.fontMetrics().height() + 8

@@ -65,6 +65,18 @@ def run_self_test(out=None) -> int:
         ctx["app"] = QApplication.instance() or QApplication([])
         return f"PySide6 {pyside}, platform {ctx['app'].platformName()}"
 
+    def text_and_dates():
+        return _probe_text_and_dates()
+
+    def text_entry():
+        return _probe_text_entry()
+
+    def encryption_library():
+        return _probe_encryption_library()
+
+    def password_hashing():
+        return _probe_password_hashing()
+
     def resources():
         from PySide6.QtGui import QIcon
 
@@ -146,6 +158,10 @@ def run_self_test(out=None) -> int:
 
     for name, fn in (
         ("Qt", qt),
+        ("text and dates", text_and_dates),
+        ("text entry", text_entry),
+        ("encryption library", encryption_library),
+        ("password hashing", password_hashing),
         ("resources", resources),
         ("database", database),
         ("client", client),
@@ -160,3 +176,115 @@ def run_self_test(out=None) -> int:
         ctx["store"].close()
     print(f"self-test {'passed' if not st.failures else f'FAILED ({st.failures})'}", file=st.out, flush=True)
     return 0 if not st.failures else 1
+
+
+# -- probes of what the Linux bundle trims (ICU's data) and of what this round adds ---------------------
+def _expect(what: str, got, want) -> None:
+    if got != want:
+        raise RuntimeError(f"{what}: {got!r}, expected {want!r}")
+
+
+def _probe_text_and_dates() -> str:
+    """Case mapping, dates, collation and time-zone names: what QtCore asks ICU for. The Linux bundle
+    ships ICU's data trimmed (packaging/linux/trim_icu.py); this fails if the trim took too much."""
+    from PySide6.QtCore import QCollator, QDate, QDateTime, QLocale, QTime, QTimeZone
+
+    _expect("Turkish upper case", QLocale("tr_TR").toUpper("istanbul"), "İSTANBUL")
+    _expect("German upper case", QLocale("de_DE").toUpper("Straße"), "STRASSE")
+    _expect("Greek lower case (final sigma)", QLocale("en_GB").toLower("ΣΟΦΟΣ"), "σοφος")
+    _expect("French date", QLocale("fr_FR").toString(QDate(2026, 11, 25), "dddd d MMMM yyyy"),
+            "mercredi 25 novembre 2026")  # fmt: skip
+    _expect("date parsing", QDate.fromString("2026-02-29", "yyyy-MM-dd").isValid(), False)
+    import datetime as dt
+
+    from desktop.records import fmt_date
+
+    _expect("Abrasio's date format", fmt_date(dt.date(2027, 5, 14)), "14 May 2027")
+    paris = QTimeZone(b"Europe/Paris")
+    winter = QDateTime(QDate(2026, 1, 15), QTime(12, 0), paris)
+    long_name = QTimeZone.NameType.LongName
+    _expect("time zone", paris.isValid(), True)
+    _expect("time-zone name", paris.displayName(winter, long_name, QLocale("en_GB")),
+            "Central European Standard Time")  # fmt: skip
+    _expect("time-zone name in French", paris.displayName(winter, long_name, QLocale("fr_FR")),
+            "heure normale d’Europe centrale")  # fmt: skip
+    _expect("Swedish collation (ö after z)", QCollator(QLocale("sv_SE")).compare("ö", "z") > 0, True)
+    _expect("English collation (ö with o)", QCollator(QLocale("en_GB")).compare("ö", "z") < 0, True)
+    _expect("case-blind collation", QCollator(QLocale("en_GB")).compare("anna", "Bob") < 0, True)
+    return "case mapping, dates, time-zone names and collation"
+
+
+def _probe_text_entry() -> str:
+    """Typing into a line edit: accented and non-Latin letters, word-wise cursor moves, deletion."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    edit = QLineEdit()
+    edit.show()
+
+    def key(k, text="", mods=Qt.KeyboardModifier.NoModifier):
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(edit, QKeyEvent(kind, k, mods, text))
+
+    for ch in "Zoë Ünal-Łukasz Ωμέγα":
+        key(Qt.Key.Key_unknown, ch)
+    _expect("typed text", edit.text(), "Zoë Ünal-Łukasz Ωμέγα")
+    key(Qt.Key.Key_Left, mods=Qt.KeyboardModifier.ControlModifier)  # back one word
+    _expect("cursor after a word back", edit.cursorPosition(), len("Zoë Ünal-Łukasz "))
+    key(Qt.Key.Key_Backspace)
+    _expect("after backspace", edit.text(), "Zoë Ünal-ŁukaszΩμέγα")
+    key(Qt.Key.Key_Home)
+    key(Qt.Key.Key_Delete)
+    _expect("after delete", edit.text(), "oë Ünal-ŁukaszΩμέγα")
+    edit.close()
+    edit.deleteLater()
+    return "accented, Polish and Greek letters typed, moved through and deleted"
+
+
+def _probe_encryption_library() -> str:
+    """sqlcipher3 loads, encrypts a file and refuses the wrong key."""
+    import sqlcipher3
+
+    with tempfile.TemporaryDirectory(prefix="abrasio-selftest-") as tmp:
+        path = str(Path(tmp) / "cipher.db")
+        conn = sqlcipher3.connect(path)
+        conn.execute("PRAGMA key = 'self-test key'")
+        conn.execute("CREATE TABLE t (x TEXT)")
+        conn.execute("INSERT INTO t VALUES ('secret')")
+        conn.commit()
+        version = conn.execute("PRAGMA cipher_version").fetchone()[0]
+        conn.close()
+        if b"secret" in Path(path).read_bytes() or b"SQLite format 3" in Path(path).read_bytes()[:16]:
+            raise RuntimeError("the file was written in clear")
+        conn = sqlcipher3.connect(path)
+        conn.execute("PRAGMA key = 'self-test key'")
+        _expect("read back with the key", conn.execute("SELECT x FROM t").fetchone()[0], "secret")
+        conn.close()
+        conn = sqlcipher3.connect(path)
+        conn.execute("PRAGMA cipher_log_level = NONE")  # the failed decryption is expected: no log
+        conn.execute("PRAGMA key = 'wrong key'")
+        try:
+            conn.execute("SELECT x FROM t").fetchone()
+        except sqlcipher3.DatabaseError:
+            pass
+        else:
+            raise RuntimeError("the wrong key opened the file")
+        finally:
+            conn.close()
+    return f"SQLCipher {version}"
+
+
+def _probe_password_hashing() -> str:
+    import argon2
+
+    hasher = argon2.PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    digest = hasher.hash("correct horse")
+    hasher.verify(digest, "correct horse")
+    try:
+        hasher.verify(digest, "wrong horse")
+    except argon2.exceptions.VerifyMismatchError:
+        pass
+    else:
+        raise RuntimeError("a wrong password verified")
+    return "Argon2id hash made and checked, a wrong password refused"

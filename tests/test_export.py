@@ -97,6 +97,12 @@ def check_export(out: Path, store, cid: int, sids: list[int]) -> dict:
         data = (out / p["file"]).read_bytes()
         assert data == store.photo_image(p["id"]) and metadata_segments(data) == []
     assert {p["angle"] for p in record["photos"]} == {"front", "left45", "closeup"}
+    [consent] = [c for c in record["consents"] if c["kind"] == "signed"]
+    signed = store.consent(consent["id"])
+    assert consent["text"] == signed.text and consent["witnessed_by"] == "Dr Ahn"
+    assert (out / consent["files"]["signature_png"]).read_bytes() == signed.signature_png
+    consent_file = (out / consent["files"]["text"]).read_text(encoding="utf-8")
+    assert signed.text in consent_file and "Witnessed by: Dr Ahn" in consent_file
     return record
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import numpy as np
@@ -14,6 +13,7 @@ from desktop.session.live import LiveSessionWindow, RingBuffer
 from desktop.session.start_dialog import StartSessionDialog
 from device.link import LinkState
 from device.simulator import PtySimulator, SimulatedHandpiece
+from tests.helpers.consent import sign_consent
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
 
@@ -22,16 +22,9 @@ WAIT = 10_000  # ms: every condition's deadline
 
 @pytest.fixture
 def client_id(store):
-    return store.add_client(
-        Client(
-            "Maria",
-            "Gonzalez",
-            sensitivity="sensitive",
-            vacuum_ceiling_kpa=30.0,
-            consent_date=dt.date(2026, 1, 2),
-            consent_witness="Dr K",
-        )
-    )
+    cid = store.add_client(Client("Maria", "Gonzalez", sensitivity="sensitive", vacuum_ceiling_kpa=30.0))
+    sign_consent(store, cid)
+    return cid
 
 
 def start(qtbot, window, client_id, port) -> LiveSessionWindow:
@@ -218,7 +211,7 @@ def test_no_consent_needs_an_acknowledgement(qtbot, window, store):
     dlg.confirm.setChecked(True)
     qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     assert "No consent on file" in dlg.problem.text()
-    assert dlg.consent_ack.isVisible()
+    assert dlg.consent.ack.isVisible()
 
 
 def test_settings_start_from_the_last_session_and_differences_show(qtbot, window, store, client_id):

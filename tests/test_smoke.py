@@ -27,7 +27,7 @@ def test_every_window_opens_and_closes(qtbot, window, store):
     assert isinstance(start, StartSessionDialog)
     start.confirm.setChecked(True)
     start.override.setText("smoke test")
-    start.consent_ack.setChecked(True)
+    start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)  # the simulated handpiece
     with qtbot.waitSignal(start.started, timeout=WAIT):
         start.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -606,7 +607,9 @@ class LiveSessionWindow(QMainWindow):
         self.close()
 
     def force_close(self) -> None:
-        """Tests' teardown: stop threads without dialogs."""
+        """Tests' teardown: stop threads without dialogs (a window already closed and deleted: nothing)."""
+        if not shiboken6.isValid(self):
+            return
         if not self.ended:
             self.timer.stop()
             self.run.close()

@@ -11,6 +11,9 @@
 - ``checks``     — ``quick_check`` and what its findings touch, in words
 - ``access``     — the read-only mode (damaged, permissions, being checked) the windows consult
 - ``files``      — private permissions (0600 files, 0700 folders)
+- ``consent``    — consent forms, signed consents, the screening as the client answered it
+- ``series``     — treatment series and the recall list
+- ``erasure``    — erasing a client, except what the clinic must keep
 - ``media``      — before/after photos and their thumbnails; exports and printouts recorded
 - ``errors``     — the store's error types; SQLite errors are mapped to them by error code
 
@@ -35,6 +38,8 @@ from desktop.store.base import now_iso, sql
 from desktop.store.checks import CheckResult
 from desktop.store.clients import ChangeEntry, ClientsMixin, ClientSummary
 from desktop.store.connection import BUSY_TIMEOUT_MS, Synchronous, connect
+from desktop.store.consent import ConsentMixin
+from desktop.store.erasure import ErasureMixin
 from desktop.store.errors import (
     BusyError,
     DamagedError,
@@ -51,6 +56,7 @@ from desktop.store.errors import (
 from desktop.store.media import MediaMixin, PhotoRow
 from desktop.store.opening import open_connection, probe_write, read_only_connection
 from desktop.store.practitioners import PractitionersMixin
+from desktop.store.series import SeriesMixin
 from desktop.store.sessions import AlarmRow, MarkerRow, SessionRow, SessionsMixin
 from desktop.store.settings import SettingsMixin
 
@@ -80,7 +86,16 @@ __all__ = [
 ]
 
 
-class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin, MediaMixin):
+class Store(
+    ClientsMixin,
+    SessionsMixin,
+    SettingsMixin,
+    PractitionersMixin,
+    ConsentMixin,
+    SeriesMixin,
+    ErasureMixin,
+    MediaMixin,
+):
     """An open Abrasio database. One per thread (SQLite connections are not shared across threads)."""
 
     def __init__(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from desktop.records import Client, ScreeningAnswer, ScreeningRule, phone_digits
 from desktop.store.base import StoreBase, iso_date, now_iso, parse_date, sql
 from desktop.store.errors import NotFoundError, StoreBugError
+from desktop.store.migrations import SEARCH_KEY_ARCHIVED, SEARCH_KEY_ID_BITS
 
 _PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
 
@@ -28,7 +29,6 @@ class ClientSummary:
     last_visit: dt.date | None
     sensitivity: str
     vacuum_ceiling_kpa: float
-    consent_date: dt.date | None
 
     @property
     def list_name(self) -> str:
@@ -59,8 +59,6 @@ class ClientsMixin(StoreBase):
             "fitzpatrick": c.fitzpatrick,
             "sensitivity": c.sensitivity,
             "concerns": json.dumps(sorted(c.concerns)),
-            "consent_date": iso_date(c.consent_date),
-            "consent_witness": c.consent_witness.strip(),
             "vacuum_ceiling_kpa": c.vacuum_ceiling_kpa,
             "notes": c.notes,
             "archived": int(c.archived),
@@ -77,8 +75,6 @@ class ClientsMixin(StoreBase):
             fitzpatrick=row["fitzpatrick"],
             sensitivity=row["sensitivity"],
             concerns=json.loads(row["concerns"] or "[]"),
-            consent_date=parse_date(row["consent_date"]),
-            consent_witness=row["consent_witness"] or "",
             vacuum_ceiling_kpa=row["vacuum_ceiling_kpa"],
             notes=row["notes"] or "",
             archived=bool(row["archived"]),
@@ -153,10 +149,10 @@ class ClientsMixin(StoreBase):
         return [r[0] for r in self.conn.execute("SELECT id FROM clients ORDER BY id")]
 
     @staticmethod
-    def _search_sql(query: str, archived: bool) -> tuple[str, list]:
-        """Every word must match: 3+ characters anywhere (trigram index), 1–2 characters at the start
-        of a word (prefix index). A query of digits and phone punctuation is one phone number."""
-        where, params = ["c.archived = ?"], [int(archived)]
+    def _search_terms(query: str) -> list[tuple[str, str]]:
+        """(index table, FTS5 query) pairs that must all match: 3+ characters anywhere (trigram
+        index), 1–2 characters at the start of a word (prefix index). A query of digits and phone
+        punctuation is one phone number."""
         query = "".join(ch if ch.isprintable() else " " for ch in query)  # pasted NULs, tabs…
         substrings, prefixes = [], []
         words = query.split()
@@ -167,20 +163,70 @@ class ClientsMixin(StoreBase):
             term = digits if digits and len(digits) >= len(word.strip("+()-.")) else word
             quoted = '"' + term.replace('"', '""') + '"'
             (substrings if len(term) >= 3 else prefixes).append(quoted)
+        terms = []
         if substrings:
-            where.append("c.id IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ?)")
-            params.append(" ".join(substrings))
+            terms.append(("clients_fts", " ".join(substrings)))
         if prefixes:
-            where.append("c.id IN (SELECT rowid FROM clients_words WHERE clients_words MATCH ?)")
-            params.append(" ".join(f"{p}*" for p in prefixes))
-        return " AND ".join(where), params
+            terms.append(("clients_words", " ".join(f"{p}*" for p in prefixes)))
+        return terms
+
+    def _matching_keys(self, terms, archived: bool, wanted: int | None):
+        """Search keys of the matching clients in list order (see migrations.SEARCH_KEY_*), the
+        first ``wanted`` of them (all when None). Each index yields its matches in that order, so a
+        keystroke reads about as many entries as it shows, however many clients match."""
+        low = SEARCH_KEY_ARCHIVED if archived else 0
+        high = low + SEARCH_KEY_ARCHIVED - 1
+
+        def keys(table: str, match: str):
+            cur = self.conn.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
+                f"ORDER BY rowid DESC",
+                [match, low, high],
+            )
+            while rows := cur.fetchmany(256):
+                for (key,) in rows:
+                    yield key
+
+        if len(terms) == 1:
+            stream = keys(*terms[0])
+        else:  # both indexes: merge their descending streams, keeping the keys in both
+            stream = _intersect_descending(keys(*terms[0]), keys(*terms[1]))
+        out = []
+        for key in stream:
+            out.append(key)
+            if wanted is not None and len(out) >= wanted:
+                break
+        return out
+
+    _SUMMARY_COLUMNS = (
+        "c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
+        "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa"
+    )
 
     @sql("searching the client list")
     def search_clients(
         self, query: str = "", archived: bool = False, limit: int = 100, offset: int = 0
     ) -> list[ClientSummary]:
         """Clients matching every word of ``query`` (any part of name, phone, email), last visit first."""
-        where, params = self._search_sql(query, archived)
+        terms = self._search_terms(query)
+        if not terms:
+            rows = self._q(
+                f"SELECT {self._SUMMARY_COLUMNS} FROM clients c WHERE c.archived = ? "
+                f"ORDER BY c.last_visit DESC, c.id DESC LIMIT ? OFFSET ?",
+                [int(archived), limit, offset],
+            )
+        else:
+            keys = self._matching_keys(terms, archived, offset + limit)[offset:]
+            ids = [key & ((1 << SEARCH_KEY_ID_BITS) - 1) for key in keys]
+            found = {
+                r["id"]: r
+                for r in self._q(
+                    f"SELECT {self._SUMMARY_COLUMNS} FROM clients c "
+                    f"WHERE c.id IN (SELECT value FROM json_each(?))",
+                    [json.dumps(ids)],
+                )
+            }
+            rows = [found[i] for i in ids if i in found]
         return [
             ClientSummary(
                 id=r["id"],
@@ -192,20 +238,18 @@ class ClientsMixin(StoreBase):
                 last_visit=parse_date(r["last_visit"]),
                 sensitivity=r["sensitivity"],
                 vacuum_ceiling_kpa=r["vacuum_ceiling_kpa"],
-                consent_date=parse_date(r["consent_date"]),
             )
-            for r in self._q(
-                f"SELECT c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
-                f"c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa, c.consent_date FROM clients c "
-                f"WHERE {where} ORDER BY c.last_visit DESC, c.id DESC LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
+            for r in rows
         ]
 
     @sql("counting clients")
     def count_clients(self, query: str = "", archived: bool = False) -> int:
-        where, params = self._search_sql(query, archived)
-        return self.conn.execute(f"SELECT count(*) FROM clients c WHERE {where}", params).fetchone()[0]
+        terms = self._search_terms(query)
+        if not terms:
+            return self.conn.execute(
+                "SELECT count(*) FROM clients WHERE archived = ?", [int(archived)]
+            ).fetchone()[0]
+        return len(self._matching_keys(terms, archived, None))
 
     @sql("reading the change log")
     def change_log(self, record_type: str, record_id: int) -> list[ChangeEntry]:
@@ -270,3 +314,16 @@ class ClientsMixin(StoreBase):
                     "after": [a.__dict__ for a in after.values()],
                 },
             )
+
+
+def _intersect_descending(a, b):
+    """The values in both of two descending streams, in descending order."""
+    x, y = next(a, None), next(b, None)
+    while x is not None and y is not None:
+        if x == y:
+            yield x
+            x, y = next(a, None), next(b, None)
+        elif x > y:
+            x = next(a, None)
+        else:
+            y = next(b, None)

@@ -7,6 +7,7 @@ import numpy as np
 from desktop.photos import prepare_photo
 from desktop.records import Client
 from desktop.store import trace as tracepack
+from tests.helpers.consent import sign_consent
 from tests.helpers.photos import two_colour, with_metadata
 
 
@@ -86,4 +87,5 @@ def recorded_client(store, hostile=False) -> tuple[int, list[int], int]:
         ],
         "Dr Ahn",
     )
+    sign_consent(store, cid, witness="Dr Ahn")
     return cid, sids, n_total
