@@ -62,34 +62,42 @@ class LiveAdapter:
         return (LiveSessionWindow, SessionReviewWindow)
 
     # -- observing -------------------------------------------------------------------------------
+    # The window is a view of a SessionRun (desktop/session/run.py): samples enter the run on its own
+    # thread; the window draws a snapshot each frame. Session time x = device time + run._offset.
     def on_samples(self, callback) -> None:
         """callback(device_times: list[float] (s, wrapping at 2**32 µs), vacuum_kpa: list[float])."""
-        ingest = self.window._ingest
+        run = self.window.run
+        ingest = run._ingest
 
-        def measured(batch, now):
+        def measured(batch):
             callback([s.device_time for s in batch], [s.vacuum_kpa for s in batch])
-            ingest(batch, now)
+            ingest(batch)
 
-        self.window._ingest = measured
+        run._ingest = measured
 
     def on_plot_painted(self, callback) -> None:
         """callback(t_monotonic after the paint, device time of the newest sample drawn or None)."""
         if not self._paint_cbs:
             window = self.window
-            draw = window._draw
+            frame = window.frame
 
             def drawn(*args, **kwargs):
-                draw(*args, **kwargs)
-                self._newest_drawn_x = window._now_x()
+                frame(*args, **kwargs)
+                snap = window.snap
+                self._newest_drawn_x = (
+                    (snap.t + float(snap.x[-1])) if snap is not None and len(snap.x) else None
+                )
 
-            window._draw = drawn
+            window.frame = drawn
+            window.timer.timeout.disconnect()
+            window.timer.timeout.connect(drawn)
             plot = window.plot
             self._plot_painter = _PaintTimer(plot.viewport(), plot.viewportEvent, self._plot_painted)
         self._paint_cbs.append(callback)
 
     def _plot_painted(self, t: float) -> None:
         newest = None
-        offset = self.window._x_offset
+        offset = self.window.run._offset
         if self._newest_drawn_x is not None and offset is not None:
             newest = self._newest_drawn_x - offset
         for cb in self._paint_cbs:
@@ -112,8 +120,8 @@ class LiveAdapter:
         sound.play = played
 
     def device_time_of_session_x(self, x: float) -> float | None:
-        offset = self.window._x_offset
-        return None if offset is None else x - offset
+        offset = self.window.run._offset
+        return None if offset is None or x is None else x - offset
 
     @property
     def ceiling_kpa(self) -> float:
@@ -141,20 +149,25 @@ class LiveAdapter:
 
     # -- driving without a handpiece (redraw, memory) ----------------------------------------------
     def detach_link(self) -> None:
-        """Stop the window's own tick and link: the measure feeds and draws it."""
-        self.window.timer.stop()
-        self.window.link.close()
+        """Stop the window's frames, the run's thread and the link: the measure feeds and draws it.
+        The run's clock then follows the data (``push_to_graph``/``ingest``), so the window shows it."""
+        w = self.window
+        w.timer.stop()
+        w.run.stop()
+        w.link.close()
+        self._data_now = w.run.now()
+        w.run.clock = lambda: w.run.started + self._data_now
 
     def push_to_graph(self, t, v) -> None:
         self.window.ring.push(t, v)
-        self.window._last_t = float(t[-1])
+        self.window.run._last_x = float(t[-1])
+        self._data_now = float(t[-1])
 
     def newest_x(self) -> float:
-        return self.window._now_x()
+        return self.window.run._last_x or 0.0
 
     def draw(self) -> None:
-        w = self.window
-        w._draw(time.monotonic(), w.link.stats(), 0.01)
+        self.window.frame()
 
     @property
     def plot(self):
@@ -171,25 +184,45 @@ class LiveAdapter:
         self.window.force_close()
 
     def ingest(self, batch) -> None:
-        self.window._ingest(batch, time.monotonic())
+        """Samples straight into the run (host time: their device time, on the run's clock)."""
+        run = self.window.run
+        self._data_now = max(getattr(self, "_data_now", 0.0), batch[-1].device_time)
+        batch = [s._replace(host_time=run.started + s.device_time) for s in batch]
+        with run._lock:
+            run._ingest(batch)
 
     def writer_backlog(self) -> int:
         return self.window.recorder._q.qsize()
 
     # -- ending ----------------------------------------------------------------------------------
     def end(self) -> dict | None:
-        """What the practitioner does: End session, close the summary, close the window. (Nothing
-        more: whether the window then goes away is the app's business, and measured.)"""
+        """What the practitioner does: End session and say yes. The end never blocks the window;
+        this waits (running the event loop) until it is on disk. Whether the window then goes away
+        is the app's business, and measured."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
         w = self.window
-        summary = w.end_session()
-        for box in ("summary_box", "save_problem_box"):
-            if getattr(w, box, None) is not None:
-                getattr(w, box).close()
-        w.close()
-        return summary
+        loop = QEventLoop()
+        w.finished.connect(lambda _sid: loop.quit())
+        QTimer.singleShot(30_000, loop.quit)
+        w.end_session()
+        if not w.ended:
+            loop.exec()
+        return w.summary_result
 
     def end_button(self):
-        return self.window.end_button
+        """The End button as the practitioner uses it: click, then confirm."""
+        return _EndClick(self.window)
 
     def weak(self):
         return weakref.ref(self.window)
+
+
+class _EndClick:
+    def __init__(self, window):
+        self.window = window
+
+    def click(self) -> None:
+        self.window.end_button.click()
+        box = self.window.confirm_box
+        box.buttons()[0].click()  # "End session"
