@@ -140,6 +140,9 @@ def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
     from desktop.wheel_guard import install_wheel_guard
 
     install_wheel_guard(app)
+    from desktop.screen_fit import install_screen_guard
+
+    install_screen_guard(app)
 
     def refuse(title: str, error: str) -> int:
         print(f"abrasio: {error}", file=sys.stderr)

@@ -24,6 +24,7 @@ from desktop import __version__
 from desktop.client_form import ClientDialog
 from desktop.client_pages import ClientListPage, ClientPage
 from desktop.resources import resource_path
+from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
 from desktop.store import Store, StoreError
 from desktop.widgets import enable, follow_access
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self._unit: str | None = None
         self.setWindowTitle(f"Abrasio — {store.path.name}")
         self.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
-        self.resize(1200, 800)
+        fit_to_screen(self, 1200, 800)
 
         tools = QToolBar("Practitioner")
         tools.setMovable(False)
@@ -385,9 +386,19 @@ class MainWindow(QMainWindow):
         return dlg
 
     def _settings_changed(self) -> None:
-        self._unit = None
+        self._unit = None  # read again: the unit may have changed
         if self.client_page.client:
             self.show_client(self.client_page.client.id)
+        self._display_unit_changed()
+
+    def _display_unit_changed(self) -> None:
+        """Open session windows, a running one included, show vacuum in the unit just chosen."""
+        from desktop.session.review import SessionReviewWindow
+
+        unit = self.unit()
+        for win in [*self.session_windows, *self.findChildren(SessionReviewWindow)]:
+            if win.unit != unit:
+                win.set_unit(unit)
 
     def about(self) -> None:
         QMessageBox.about(
@@ -426,6 +437,7 @@ class MainWindow(QMainWindow):
             if not w.link_spec["url"].startswith("sim://")  # each sim:// is a simulator of its own
         }
         dlg.started.connect(self._open_live)
+        fit_to_screen(dlg)
         dlg.open()
         return dlg
 
@@ -438,6 +450,7 @@ class MainWindow(QMainWindow):
         win = LiveSessionWindow(self.store, session_id, link_spec, self.who, parent=self)
         win.finished.connect(self._session_ended)
         self.session_windows.append(win)
+        fit_to_screen(win)
         win.show()
         return win
 
@@ -467,6 +480,7 @@ class MainWindow(QMainWindow):
         win.amended.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
         buttons = (win.amend_button, win.save_button, win.close_session_button)
         follow_access(self.store, win, lambda writable, why: enable(buttons, writable, why))
+        fit_to_screen(win)
         win.show()
         return win
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.discard import AskBeforeDiscarding
 from desktop.fields import VacuumSpinBox
 from desktop.records import SENSITIVITIES, ScreeningRule
+from desktop.screen_fit import fit_to_screen
 from desktop.store import Store, StoreError
 from desktop.widgets import enable, follow_access
 from device.units import UNITS
@@ -37,7 +38,7 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         super().__init__(parent)
         self.store, self.who = store, who
         self.setWindowTitle("Clinic settings")
-        self.resize(760, 720)
+        fit_to_screen(self, 760, 720)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(store.setting("display_unit", "kPa"))

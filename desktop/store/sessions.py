@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,9 @@ class SessionRow:
     samples_lost: int
     summary: dict
     heartbeat_at: str | None
+    # from the session notes: the areas actually treated and the passes recorded on each
+    treated_areas: list[str] = field(default_factory=list)
+    passes: dict[str, int] = field(default_factory=dict)
 
     @property
     def started(self) -> dt.datetime:
@@ -99,6 +102,13 @@ class AlarmRow:
     peak_kpa: float | None
     acknowledged_at: str | None
     acknowledged_by: str | None
+
+
+# A session with what its notes say was treated (one query for a client's whole table).
+_WITH_NOTES = (
+    "SELECT s.*, n.areas AS notes_areas, n.passes AS notes_passes "
+    "FROM treatment_sessions s LEFT JOIN session_notes n ON n.session_id = s.id"
+)
 
 
 class SessionsMixin(StoreBase):
@@ -364,11 +374,13 @@ class SessionsMixin(StoreBase):
             samples_lost=whole(r["samples_lost"]) or 0,
             summary=summary,
             heartbeat_at=text(r["heartbeat_at"]) or None,
+            treated_areas=json.loads(text(r.get("notes_areas")) or "[]"),
+            passes=json.loads(text(r.get("notes_passes")) or "{}"),
         )
 
     @reads("reading the session")
     def session(self, session_id: int) -> SessionRow:
-        rows = self._q("SELECT * FROM treatment_sessions WHERE id = ?", [session_id])
+        rows = self._q(f"{_WITH_NOTES} WHERE s.id = ?", [session_id])
         if not rows:
             raise NotFoundError(f"session {session_id} does not exist")
         return self._session(rows[0])
@@ -378,7 +390,7 @@ class SessionsMixin(StoreBase):
         return [
             self._session(r)
             for r in self._q(
-                "SELECT * FROM treatment_sessions WHERE client_id = ? ORDER BY started_at DESC, id DESC",
+                f"{_WITH_NOTES} WHERE s.client_id = ? ORDER BY s.started_at DESC, s.id DESC",
                 [client_id],
             )
         ]
