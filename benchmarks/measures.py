@@ -50,8 +50,8 @@ def result(
                 r.update(extra)
                 return r
     if target is not None:
-        r["ratio"] = value / target if target else None
-        met = bool(value >= target if higher_is_better else value <= target)
+        r["ratio"] = value / target if target and value is not None else None
+        met = value is not None and bool(value >= target if higher_is_better else value <= target)
         r["met"] = met if r.get("met") is None else (met and r["met"])
         r["target_text"] = (r.get("target_text", "") + " and " if "peer_target" in r else "") + (
             "= 0"
