@@ -329,7 +329,6 @@ def alarms(quick: bool = False):
 
 # -- the GUI never waits: a whole session through the main window -----------------------------------
 def gui_stalls(quick: bool = False):
-    import datetime as dt
 
     from benchmarks.measures import _app, _run_loop, result
     from desktop.main_window import MainWindow
@@ -344,9 +343,7 @@ def gui_stalls(quick: bool = False):
     phases: dict[str, float] = {}
     try:
         store = Store.open(tmp / "stalls.db")
-        cid = store.add_client(
-            Client("Stall", "Watch", vacuum_ceiling_kpa=45.0, consent_date=dt.date(2026, 1, 1))
-        )
+        cid = store.add_client(Client("Stall", "Watch", vacuum_ceiling_kpa=45.0))
         for k in range(30):  # a client page with a 30-row session table
             past = store.create_session(
                 cid, "bench", started_at=f"2025-{1 + k % 12:02d}-{1 + k:02d}T10:00:00+00:00",

@@ -4,6 +4,7 @@ abrasio                      the clinic database in the per-user data folder
 abrasio --db PATH            another database file
 abrasio --demo               the demo database (created with ~200 fictional clients on first use)
 abrasio --handpiece URL      the default handpiece (sim://…, COM3, /dev/ttyUSB0, socket://host:port)
+abrasio --db PATH export-client ID OUT   write client ID's whole record to the new folder OUT
 abrasio --self-test          check this installation without a screen; exit 0 only if all is well
 """
 
@@ -64,7 +65,12 @@ def open_store(path: Path, demo: bool):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if "export-client" in argv:  # abrasio [--db FILE] export-client ID OUT (desktop/export.py)
+        from desktop.export import cli
+
+        return cli(argv)
+    args = parse_args(argv)
     from desktop.allocator import tune_allocator
 
     tune_allocator()
@@ -84,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Abrasio")
     app.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
+    from desktop.wheel_guard import install_wheel_guard
+
+    install_wheel_guard(app)
 
     path = args.db or default_db_path(args.demo)
     store, error = open_store(path, args.demo)

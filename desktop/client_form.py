@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -24,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.discard import AskBeforeDiscarding
+from desktop.fields import DateField, VacuumSpinBox
 from desktop.records import (
     CONCERNS,
     FITZPATRICK,
@@ -34,7 +35,10 @@ from desktop.records import (
     validate_client,
 )
 from desktop.store import Store, StoreError
-from desktop.widgets import OptionalDateEdit, set_invalid
+from desktop.widgets import set_invalid
+from device.units import format_vacuum
+
+CEILING_RANGE_KPA = (5.0, 90.0)  # what records.validate_client accepts
 
 
 class ScreeningEditor(QWidget):
@@ -47,13 +51,13 @@ class ScreeningEditor(QWidget):
         for col, text in enumerate(("Item", "Since", "Ended (empty: ongoing)", "Note")):
             head = QLabel(f"<b>{text}</b>")
             grid.addWidget(head, 0, col)
-        self.rows: dict[str, tuple[QCheckBox, OptionalDateEdit, OptionalDateEdit, QLineEdit]] = {}
+        self.rows: dict[str, tuple[QCheckBox, DateField, DateField, QLineEdit]] = {}
         for i, rule in enumerate(rules, start=1):
             box = QCheckBox(rule.label)
             box.setToolTip(
                 f"{'Blocks' if rule.effect == 'block' else 'Warns'} a treatment {rule.period_text()}"
             )
-            since, ended, note = OptionalDateEdit(), OptionalDateEdit(), QLineEdit()
+            since, ended, note = DateField(), DateField(), QLineEdit()
             for w in (since, ended, note):
                 w.setEnabled(False)
                 box.toggled.connect(w.setEnabled)
@@ -72,6 +76,16 @@ class ScreeningEditor(QWidget):
                 ended.set_value(a.ended)
                 note.setText(a.note)
 
+    def date_errors(self) -> list[tuple[DateField, str]]:
+        """Dates typed in ticked rows that are not dates: (field, "Item, ended: why")."""
+        out = []
+        for box, since, ended, _note in self.rows.values():
+            for field, which in ((since, "since"), (ended, "ended")):
+                set_invalid(field, False)
+                if box.isChecked() and field.error():
+                    out.append((field, f"{box.text()}, {which}: {field.error()}"))
+        return out
+
     def answers(self) -> list[ScreeningAnswer]:
         return [
             ScreeningAnswer(code, since.value(), ended.value(), note.text().strip())
@@ -80,7 +94,9 @@ class ScreeningEditor(QWidget):
         ]
 
 
-class ClientDialog(QDialog):
+class ClientDialog(AskBeforeDiscarding, QDialog):
+    DISCARD_QUESTION = "You changed this client's record. Discard the changes?"
+
     saved = Signal(int)
 
     def __init__(
@@ -103,7 +119,7 @@ class ClientDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
 
         self.first_name, self.last_name = QLineEdit(), QLineEdit()
-        self.date_of_birth = OptionalDateEdit()
+        self.date_of_birth = DateField(birth=True)
         self.phone, self.email = QLineEdit(), QLineEdit()
         self.phone.setPlaceholderText("+44 7700 900123")
         self.email.setPlaceholderText("name@example.com")
@@ -114,15 +130,11 @@ class ClientDialog(QDialog):
         self.sensitivity = QComboBox()
         for key, label in SENSITIVITIES.items():
             self.sensitivity.addItem(label, key)
-        self.ceiling = QDoubleSpinBox()
-        self.ceiling.setRange(0, 90)
-        self.ceiling.setDecimals(1)
-        self.ceiling.setSuffix(" kPa")
+        self.unit = store.setting("display_unit", "kPa")
+        self.ceiling = VacuumSpinBox(self.unit, 0.0, 90.0)
         self.ceiling_hint = QLabel()
         self.ceiling_hint.setObjectName("Hint")
         self.concerns = {key: QCheckBox(label) for key, label in CONCERNS.items()}
-        self.consent_date = OptionalDateEdit()
-        self.consent_witness = QLineEdit()
         self.notes = QPlainTextEdit()
         self.notes.setFixedHeight(70)
         self.screening = ScreeningEditor(store.screening_rules())
@@ -137,8 +149,6 @@ class ClientDialog(QDialog):
             ("fitzpatrick", "Fitzpatrick skin type", self.fitzpatrick),
             ("sensitivity", "Skin sensitivity", self.sensitivity),
             ("vacuum_ceiling_kpa", "Vacuum ceiling", self._with(self.ceiling, self.ceiling_hint)),
-            ("consent_date", "Consent on file (date)", self.consent_date),
-            ("consent_witness", "Consent witnessed by", self.consent_witness),
         ):
             self.fields[key] = widget
             form.addRow(label, self._with_error(key, widget))
@@ -151,7 +161,7 @@ class ClientDialog(QDialog):
         form.addRow("Notes", self.notes)
 
         screening_group = QGroupBox("Contraindication screening (ask before each series)")
-        QVBoxLayout(screening_group).addWidget(self.screening)
+        QVBoxLayout(screening_group).addWidget(self._with_error("screening", self.screening))
 
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -174,6 +184,7 @@ class ClientDialog(QDialog):
         self.ceiling.valueChanged.connect(self._update_ceiling_hint)
         self._update_ceiling_hint()
         self.first_name.setFocus()
+        self._loaded = self._snapshot()
 
     @staticmethod
     def _with(widget: QWidget, extra: QWidget) -> QWidget:
@@ -205,11 +216,9 @@ class ClientDialog(QDialog):
         self.email.setText(c.email)
         self.fitzpatrick.setCurrentIndex(max(self.fitzpatrick.findData(c.fitzpatrick), 0))
         self.sensitivity.setCurrentIndex(max(self.sensitivity.findData(c.sensitivity), 0))
-        self.ceiling.setValue(c.vacuum_ceiling_kpa if c.id else self._default_ceiling(c.sensitivity))
+        self.ceiling.set_kpa(c.vacuum_ceiling_kpa if c.id else self._default_ceiling(c.sensitivity))
         for key, box in self.concerns.items():
             box.setChecked(key in c.concerns)
-        self.consent_date.set_value(c.consent_date)
-        self.consent_witness.setText(c.consent_witness)
         self.notes.setPlainText(c.notes)
         if c.id:
             self.screening.set_answers(self.store.screening(c.id))
@@ -220,17 +229,17 @@ class ClientDialog(QDialog):
     def _sensitivity_changed(self) -> None:
         # The ceiling follows the sensitivity unless the practitioner has set it by hand.
         old_defaults = {self._default_ceiling(k) for k in SENSITIVITIES}
-        if self.ceiling.value() in old_defaults:
-            self.ceiling.setValue(self._default_ceiling(self.sensitivity.currentData()))
+        if any(abs(self.ceiling.kpa() - d) < 0.05 for d in old_defaults):
+            self.ceiling.set_kpa(self._default_ceiling(self.sensitivity.currentData()))
         self._update_ceiling_hint()
 
     def _update_ceiling_hint(self) -> None:
         default = self._default_ceiling(self.sensitivity.currentData())
-        same = abs(self.ceiling.value() - default) < 0.05
+        same = abs(self.ceiling.kpa() - default) < 0.05
         self.ceiling_hint.setText(
             f"default for {self.sensitivity.currentText().lower()} skin"
             if same
-            else f"set by hand (default {default:.0f} kPa)"
+            else f"set by hand (default {format_vacuum(default, self.unit)})"
         )
 
     def value(self) -> Client:
@@ -244,9 +253,7 @@ class ClientDialog(QDialog):
             fitzpatrick=self.fitzpatrick.currentData(),
             sensitivity=self.sensitivity.currentData(),
             concerns=[k for k, box in self.concerns.items() if box.isChecked()],
-            consent_date=self.consent_date.value(),
-            consent_witness=self.consent_witness.text(),
-            vacuum_ceiling_kpa=round(self.ceiling.value(), 1),
+            vacuum_ceiling_kpa=round(self.ceiling.kpa(), 2),
             notes=self.notes.toPlainText(),
             archived=c.archived,
             id=c.id,
@@ -263,11 +270,24 @@ class ClientDialog(QDialog):
     def save(self) -> None:
         client = self.value()
         errors = validate_client(client, self.today)
+        if "vacuum_ceiling_kpa" in errors and self.unit != "kPa":  # in the unit the practitioner reads
+            low, high = (format_vacuum(k, self.unit) for k in CEILING_RANGE_KPA)
+            errors["vacuum_ceiling_kpa"] = f"The vacuum ceiling must be {low} to {high}."
+        for key in ("date_of_birth",):  # a typed non-date is an error, not "no date"
+            if self.fields[key].error():
+                errors[key] = self.fields[key].error()
+        bad_dates = self.screening.date_errors()
+        for field, _msg in bad_dates:
+            set_invalid(field, True)
+        if bad_dates:
+            errors["screening"] = "\n".join(msg for _f, msg in bad_dates)
         self.show_errors(errors)
         if errors:
             first = next(k for k in self.errors if k in errors)
             if first in self.fields:
                 self.fields[first].setFocus()
+            elif first == "screening":
+                bad_dates[0][0].setFocus()
             return
         try:
             cid = self.store.save_client_record(client, self.screening.answers(), self.who)
@@ -281,3 +301,14 @@ class ClientDialog(QDialog):
         self.client = self.store.client(cid)
         self.saved.emit(cid)
         self.accept()
+
+    # -- Esc / Cancel / closing: never throw typed work away without asking --------------------------
+    def _snapshot(self):
+        return (
+            self.value(),
+            self.screening.answers(),
+            [w.text() for w in self.findChildren(DateField)],  # a half-typed date counts too
+        )
+
+    def has_changes(self) -> bool:
+        return self._snapshot() != self._loaded

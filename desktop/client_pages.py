@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,6 +21,9 @@ from desktop.models import ClientTableModel, SessionTableModel
 from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
 from desktop.store import SessionRow, Store
 from desktop.widgets import read_only_table, title
+
+# Keys in the search box that move the selection in the list (rows per press).
+_STEPS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
 
 
 class ClientListPage(QWidget):
@@ -62,8 +64,8 @@ class ClientListPage(QWidget):
         self._debounce.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(self._debounce.start)
         self.archived.toggled.connect(self.apply_filter)
-        self.search.returnPressed.connect(self._open_first)
-        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, activated=self.view.setFocus)
+        self.search.returnPressed.connect(self._open_selected)
+        self.search.installEventFilter(self)  # Up/Down/Page keys move the list's selection
         self.apply_filter()
 
     def apply_filter(self) -> None:
@@ -83,12 +85,42 @@ class ClientListPage(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
-    def _open_first(self) -> None:
-        self.apply_filter()
+    def _open_selected(self) -> None:
+        """Enter in the search box opens the selected client (the first match unless Up/Down
+        moved the selection); text typed but not yet searched is searched first."""
+        if self._debounce.isActive():
+            self.apply_filter()
         idx = self.view.currentIndex()
         row = idx.row() if idx.isValid() else 0
         if self.model.rowCount():
             self.open_client.emit(self.model.client_id(row))
+
+    # -- keyboard: the search box keeps the focus while Up/Down move through the matches ----------
+    def eventFilter(self, obj, event) -> bool:
+        if (
+            obj is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in _STEPS
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.move_selection(_STEPS[event.key()])
+            return True
+        return super().eventFilter(obj, event)
+
+    def move_selection(self, step: int) -> None:
+        if self._debounce.isActive():
+            self.apply_filter()
+        n = self.model.rowCount()
+        if not n:
+            return
+        idx = self.view.currentIndex()
+        row = (idx.row() if idx.isValid() else -1) + step
+        if row >= n and self.model.canFetchMore():
+            self.model.fetchMore()
+            n = self.model.rowCount()
+        row = max(0, min(row, n - 1))
+        self.view.selectRow(row)
+        self.view.scrollTo(self.model.index(row, 0))
 
     def _activated(self, index: QModelIndex) -> None:
         self.open_client.emit(self.model.client_id(index.row()))
@@ -117,8 +149,6 @@ class ClientPage(QWidget):
         self.screening_label.setWordWrap(True)
         self.screening_label.setTextFormat(Qt.TextFormat.RichText)
         QVBoxLayout(self.screening_box).addWidget(self.screening_label)
-        self.next_due = QLabel()
-        self.next_due.setObjectName("SectionTitle")
 
         self.back_button = QPushButton("← Clients  (Esc)")
         self.edit_button = QPushButton("Edit  (Ctrl+E)")
@@ -148,12 +178,18 @@ class ClientPage(QWidget):
         lay.addLayout(buttons)
         lay.addWidget(self.name)
         lay.addWidget(self.details)
-        lay.addWidget(title("Screening for today", "SectionTitle"))
-        lay.addWidget(self.screening_box)
-        lay.addWidget(self.next_due)
+        self._records_sections(lay)
         lay.addWidget(title("Treatment sessions", "SectionTitle"))
         lay.addWidget(self.no_sessions)
         lay.addWidget(self.sessions_view, 1)
+        self._add_photo_section(lay)
+
+    def _add_photo_section(self, lay: QVBoxLayout) -> None:
+        """Before/after photos (desktop/photo_views.py): thumbnails, import, comparison."""
+        from desktop.photo_views import PhotoPanel
+
+        self.photos = PhotoPanel(self.store, self.who)
+        lay.addWidget(self.photos)
 
     def show_client(self, client_id: int) -> None:
         self.client = c = self.store.client(client_id)
@@ -168,25 +204,20 @@ class ClientPage(QWidget):
             )
             age = f"born {fmt_date(c.date_of_birth)} ({years})"
         concerns = ", ".join(CONCERNS[k] for k in c.concerns) or "none recorded"
-        consent = (
-            f"Consent on file: {fmt_date(c.consent_date)}, witnessed by {c.consent_witness}"
-            if c.consent_date
-            else "<span style='color:#b00020'><b>No consent on file</b></span>"
-        )
         fitz = f"Fitzpatrick {FITZPATRICK[c.fitzpatrick]}" if c.fitzpatrick else "Fitzpatrick not assessed"
         contact = " · ".join(x for x in (age, c.phone, c.email) if x)
         self.details.setText(
             f"{contact}<br>{fitz} · {SENSITIVITIES[c.sensitivity]} skin · vacuum ceiling "
-            f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}<br>{consent}"
+            f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}"
             + (f"<br><i>{_esc(c.notes)}</i>" if c.notes else "")
         )
         self._show_screening(c, today)
         sessions = self.store.sessions_for_client(client_id)
-        self.sessions.set_sessions(sessions)
         self.no_sessions.setVisible(not sessions)
-        self.next_due.setText(self._next_due(sessions, today))
+        self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.start_button.setEnabled(not c.archived)
+        self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))
 
     def _show_screening(self, c: Client, today: dt.date) -> None:
         statuses = evaluate(self.store.screening(c.id), self.store.screening_rules(), today)
@@ -232,6 +263,58 @@ class ClientPage(QWidget):
         elif today > due:
             text += f" — {(today - due).days} days overdue"
         return text
+
+    # -- consent, the client's own screening answers, series, erasure (issue #13) -------------------
+    def _records_sections(self, lay: QVBoxLayout) -> None:
+        from desktop.consent_dialogs import ConsentSection
+        from desktop.series_widgets import SeriesSection
+        from desktop.ui import plain
+
+        self.erased_note = plain("", "FieldError")
+        self.erased_note.setVisible(False)
+        self.consent_section = ConsentSection(self.store, self.who, lambda: self.today())
+        self.series_section = SeriesSection(self.store, self.who, lambda: self.today())
+        self.client_screening_button = QPushButton("Client answers the questions…")
+        self.client_screening_button.setToolTip("The client reads and answers the screening on this screen")
+        self.client_screening_button.clicked.connect(self.client_screening)
+        for section in (self.consent_section, self.series_section):
+            section.changed.connect(lambda: self.client and self.show_client(self.client.id))
+        head = QHBoxLayout()
+        head.addWidget(title("Screening for today", "SectionTitle"), 1)
+        head.addWidget(self.client_screening_button)
+        lay.addWidget(self.erased_note)
+        lay.addWidget(self.consent_section)
+        lay.addLayout(head)
+        lay.addWidget(self.screening_box)
+        lay.addWidget(self.series_section)
+
+    def _show_records(self, c: Client, sessions: list[SessionRow], today: dt.date) -> dict[int, str]:
+        """Consent, series and erasure for ``c``; returns the sessions' numbers in their series."""
+        erasures = self.store.erasures(c.id)
+        if erasures:
+            last = erasures[-1]
+            self.erased_note.setText(
+                f"Erased at the client's request on {fmt_date(last.erased_on)} by {last.erased_by}: "
+                "contact details removed; the clinical record is kept"
+                + (f" until {fmt_date(last.keep_until)}." if last.keep_until else ".")
+            )
+        self.erased_note.setVisible(bool(erasures))
+        for b in (self.edit_button, self.archive_button):
+            b.setEnabled(not erasures)
+        self.start_button.setEnabled(not c.archived and not erasures)
+        self.client_screening_button.setEnabled(not c.archived)
+        self.consent_section.show_client(c.id, archived=c.archived)
+        return self.series_section.show_client(
+            c.id, sessions, archived=c.archived, fallback=self._next_due(sessions, today)
+        )
+
+    def client_screening(self):
+        from desktop.screening_mode import ClientScreeningDialog
+
+        dlg = ClientScreeningDialog(self.store, self.client.id, self.who, self, today=self.today())
+        dlg.saved.connect(lambda _id: self.show_client(self.client.id))
+        dlg.showMaximized()
+        return dlg
 
     def toggle_archive(self) -> None:
         if self.client is None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 import numpy as np
 
+from desktop.consent import SIGNED, Consent
 from desktop.records import AREAS, CONCERNS, DEFAULT_CEILINGS_KPA, Client, ScreeningAnswer
+from desktop.series import SeriesPlan
+from desktop.signature_pad import strokes_png
 from desktop.store import Store, trace
 from device.simulator import HandpieceModel
 
@@ -103,12 +107,16 @@ LAST = [
 PRACTITIONERS = ("Dr Maya Okonkwo", "Nurse Lena Fischer", "Sam Reid (aesthetic practitioner)")
 
 
-def demo_clients(n: int, rng: random.Random, today: dt.date) -> list[Client]:
+def demo_clients(n: int, rng: random.Random, today: dt.date, consents: list | None = None) -> list[Client]:
+    """``consents``, when given, receives (index, date, witness) of each client's consent."""
     clients = []
     for i in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         sens = rng.choices(list(DEFAULT_CEILINGS_KPA), weights=(6, 3, 1))[0]
         consent = today - dt.timedelta(days=rng.randrange(10, 700)) if rng.random() < 0.9 else None
+        witness = rng.choice(PRACTITIONERS) if consent else ""
+        if consent and consents is not None:
+            consents.append((i, consent, witness))
         clients.append(
             Client(
                 first_name=first,
@@ -121,8 +129,6 @@ def demo_clients(n: int, rng: random.Random, today: dt.date) -> list[Client]:
                 fitzpatrick=rng.choices(range(1, 7), weights=(2, 4, 4, 3, 2, 1))[0],
                 sensitivity=sens,
                 concerns=rng.sample(list(CONCERNS), rng.randrange(1, 4)),
-                consent_date=consent,
-                consent_witness=rng.choice(PRACTITIONERS) if consent else "",
                 vacuum_ceiling_kpa=DEFAULT_CEILINGS_KPA[sens],
                 notes=rng.choice(
                     [
@@ -167,8 +173,10 @@ def create_demo(store: Store, n_clients: int = 200, seed: int = 1, today: dt.dat
     today = today or dt.date.today()
     for name in PRACTITIONERS:
         store.add_practitioner(name)
-    store.import_clients(demo_clients(n_clients, rng, today), who="demo")
+    consents: list = []
+    store.import_clients(demo_clients(n_clients, rng, today, consents), who="demo")
     ids = store.client_ids()
+    _demo_consents(store, ids, consents, seed)
     codes = [r.code for r in store.screening_rules()]
     for k, cid in enumerate(ids):
         c = store.client(cid)
@@ -223,3 +231,52 @@ def create_demo(store: Store, n_clients: int = 200, seed: int = 1, today: dt.dat
                 "demo",
                 ended_at=(start + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds"),
             )
+        if visits >= 2:  # these clients are in a series of 6, a fortnight apart, from their first visit
+            store.save_series(SeriesPlan(cid, min(days[:visits]), 6, 14), "demo")
+
+
+def _demo_consents(store: Store, ids: list[int], consents: list, seed: int) -> None:
+    """A signed consent for each client who has one: the default form and a made-up signature."""
+    form = store.consent_templates()[0]
+    for i, day, witness in consents:
+        cid = ids[i]
+        strokes = demo_signature(random.Random(seed * 7919 + cid))
+        store.add_consent(
+            Consent(
+                client_id=cid,
+                kind=SIGNED,
+                signed_on=day,
+                witnessed_by=witness,
+                title=form.title,
+                text=form.body,
+                template_code=form.code,
+                template_version=form.version,
+                signed_at=dt.datetime.combine(day, dt.time(9, 30)).astimezone().isoformat(timespec="seconds"),
+                signer_name=store.client(cid).name,
+                signature_png=strokes_png(strokes, (600, 180)),
+                strokes=strokes,
+                pad_size=(600, 180),
+            ),
+            witness,
+        )
+
+
+def demo_signature(rng: random.Random) -> list:
+    """A scrawl that looks handwritten: two or three loopy strokes and a flourish."""
+    strokes, x, t = [], 40.0, 0
+    for _ in range(rng.randrange(2, 4)):
+        stroke = []
+        width = rng.uniform(90, 170)
+        loops = rng.uniform(2.5, 5.0)
+        for k in range(60):
+            f = k / 59
+            angle = f * loops * 2 * math.pi
+            stroke.append(
+                (x + f * width + 9 * math.sin(angle), 100 - 22 * math.cos(angle) * (1 - 0.5 * f), 0.5, t)
+            )
+            t += 12
+        strokes.append(stroke)
+        x += width + rng.uniform(10, 30)
+        t += 250
+    strokes.append([(60 + k * (x - 60) / 30, 140 + 6 * math.sin(k / 4), 0.5, t + 12 * k) for k in range(31)])
+    return strokes

@@ -104,17 +104,20 @@ class ClientTableModel(_RowsModel):
 
 
 class SessionTableModel(_RowsModel):
-    COLUMNS = ("Date", "Status", "Duration", "Areas", "Set-point", "Peak", "Practitioner")
+    COLUMNS = ("Date", "Series", "Status", "Duration", "Areas", "Set-point", "Peak", "Practitioner")
     IdRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, sessions: list[SessionRow], unit_fmt, parent=None):
         super().__init__(parent)
         self._rows = sessions
         self._fmt = unit_fmt
+        self._numbers: dict[int, str] = {}
 
-    def set_sessions(self, sessions: list[SessionRow]) -> None:
+    def set_sessions(self, sessions: list[SessionRow], numbers: dict[int, str] | None = None) -> None:
+        """``numbers``: each session's place in its series ("4 of 6"), by session id."""
         self.beginResetModel()
         self._rows = sessions
+        self._numbers = numbers or {}
         self.endResetModel()
 
     def session_id(self, row: int) -> int:
@@ -133,6 +136,9 @@ class SessionTableModel(_RowsModel):
         col = index.column()
         if col == 0:
             return f"{_date(s.started_at)} {s.started_at[11:16]}"
+        if col == 1:
+            return self._numbers.get(s.id, "—")
+        col -= 1
         if col == 1:
             return s.status
         if col == 2:

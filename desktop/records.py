@@ -73,8 +73,6 @@ class Client:
     fitzpatrick: int | None = None
     sensitivity: str = "normal"
     concerns: list[str] = field(default_factory=list)
-    consent_date: dt.date | None = None
-    consent_witness: str = ""
     vacuum_ceiling_kpa: float = DEFAULT_CEILINGS_KPA["normal"]
     notes: str = ""
     archived: bool = False
@@ -113,10 +111,6 @@ def validate_client(c: Client, today: dt.date) -> dict[str, str]:
         errors["fitzpatrick"] = "Fitzpatrick type is I to VI."
     if not 5.0 <= c.vacuum_ceiling_kpa <= MAX_CEILING_KPA:
         errors["vacuum_ceiling_kpa"] = f"The vacuum ceiling must be 5 to {MAX_CEILING_KPA:.0f} kPa."
-    if c.consent_date and c.consent_date > today:
-        errors["consent_date"] = "Consent cannot be dated in the future."
-    if c.consent_date and not c.consent_witness.strip():
-        errors["consent_witness"] = "Who witnessed the consent?"
     unknown = set(c.concerns) - set(CONCERNS)
     if unknown:
         errors["concerns"] = f"Unknown concern: {', '.join(sorted(unknown))}."

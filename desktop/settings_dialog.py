@@ -8,21 +8,28 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHeaderView,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
+from desktop.discard import AskBeforeDiscarding
+from desktop.fields import VacuumSpinBox
 from desktop.records import SENSITIVITIES, ScreeningRule
 from desktop.store import Store
 from device.units import UNITS
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(AskBeforeDiscarding, QDialog):
+    DISCARD_QUESTION = "You changed the clinic settings. Discard the changes?"
+
     def __init__(self, store: Store, who: str = "", parent=None):
         super().__init__(parent)
         self.store, self.who = store, who
@@ -36,10 +43,11 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Vacuum shown in", self.unit)
         for key, label in SENSITIVITIES.items():
-            spin = QDoubleSpinBox(suffix=" kPa", decimals=1, minimum=5, maximum=90)
-            spin.setValue(float(defaults.get(key, 45)))
+            spin = VacuumSpinBox(self.unit.currentText(), 5.0, 90.0)
+            spin.set_kpa(float(defaults.get(key, 45)))
             self.ceilings[key] = spin
             form.addRow(f"Default ceiling, {label.lower()} skin", spin)
+        self.unit.currentTextChanged.connect(self._unit_changed)  # the ceilings follow, same kPa
         self.series = QSpinBox(suffix=" days", minimum=1, maximum=120)
         self.series.setValue(int(store.setting("series_interval_days", 14)))
         self.minimum = QSpinBox(suffix=" days", minimum=0, maximum=120)
@@ -81,15 +89,32 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        self.table.setMinimumHeight(240)
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.addLayout(form)
+        col.addWidget(rules_box, 1)
+        scroll = QScrollArea()  # on a small screen the form scrolls; Save and Cancel stay in view
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(rules_box, 1)
+        lay.addWidget(scroll, 1)
         lay.addWidget(buttons)
+        self._loaded = (self._values(), self._rules())
 
-    def save(self) -> None:
-        values = {
+    def _unit_changed(self, unit: str) -> None:
+        for spin in self.ceilings.values():
+            spin.set_unit(unit)
+
+    def has_changes(self) -> bool:
+        return (self._values(), self._rules()) != self._loaded
+
+    def _values(self) -> dict:
+        return {
             "display_unit": self.unit.currentText(),
-            "ceiling_defaults_kpa": {k: w.value() for k, w in self.ceilings.items()},
+            "ceiling_defaults_kpa": {k: round(w.kpa(), 2) for k, w in self.ceilings.items()},
             "series_interval_days": self.series.value(),
             "minimum_interval_days": self.minimum.value(),
             "dwell_alarm_seconds": self.dwell.value(),
@@ -97,6 +122,8 @@ class SettingsDialog(QDialog):
                 t.strip() for t in self.aftercare.toPlainText().splitlines() if t.strip()
             ],
         }
+
+    def _rules(self) -> list[ScreeningRule]:
         rules = []
         for row, rule in enumerate(self.rules):
             new = ScreeningRule(
@@ -109,5 +136,8 @@ class SettingsDialog(QDialog):
             )
             if new != rule:
                 rules.append(new)
-        self.store.save_settings(values, rules, self.who)
+        return rules
+
+    def save(self) -> None:
+        self.store.save_settings(self._values(), self._rules(), self.who)
         self.accept()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
 
 EMPTY_DATE = QDate(1900, 1, 1)
@@ -51,3 +52,13 @@ def read_only_table(model) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def scaled_font(font: QFont, factor: float) -> QFont:
+    """``font`` ``factor`` times larger, whether the stylesheet gave it in pixels or in points."""
+    font = QFont(font)
+    if font.pixelSize() > 0:
+        font.setPixelSize(max(1, round(font.pixelSize() * factor)))
+    else:
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * factor)
+    return font

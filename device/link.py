@@ -30,6 +30,15 @@ BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 2.0
 
 
+@dataclass(frozen=True)
+class LinkEvent:
+    """In ``take_all()``'s stream, between samples: the port was opened (``connected``) or lost."""
+
+    kind: str  # "connected" | "disconnected"
+    host_time: float  # time.monotonic()
+    reason: str = ""
+
+
 class LinkState(enum.StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
@@ -106,6 +115,7 @@ class HandpieceLink:
         self._last_sample: float | None = None
         self._cmd_ids = itertools.cycle(range(256))
         self._stop = threading.Event()
+        self._ready = threading.Event()  # set when something arrives for take()/take_all()
         self._thread = threading.Thread(target=self._run, name=f"handpiece-link {url}", daemon=True)
 
     # -- consumer side --
@@ -124,10 +134,24 @@ class HandpieceLink:
         return self._state
 
     def take(self) -> list[p.Sample]:
+        """The samples decoded since the last take (HELLOs and connection events are dropped)."""
+        return [s for s in self.take_all() if type(s) is p.Sample]
+
+    def take_all(self) -> list:
+        """Everything since the last take, in wire order: ``Sample``s, ``Hello``s and ``LinkEvent``s.
+
+        A consumer that must know which samples came from which connection and which device (the
+        session run) uses this one.
+        """
         with self._lock:
             batch = list(self._pending)
             self._pending.clear()
+            self._ready.clear()
         return batch
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s until something arrives (for a consumer thread, never the GUI)."""
+        return self._ready.wait(timeout)
 
     def stats(self) -> LinkStats:
         d = self._decoder.stats
@@ -195,14 +219,15 @@ class HandpieceLink:
             connected_before = True
             backoff = BACKOFF_FIRST
             self._decoder.reset_sequence()
-            self._set_state(LinkState.CONNECTED, "")
+            self._set_state(LinkState.CONNECTED, "", LinkEvent("connected", time.monotonic()))
             if self.fmt == "abrasio":
                 self._command(p.OP_HELLO, 0)
             try:
                 self._pump(port)
             except (serial.SerialException, OSError, ValueError, TypeError) as exc:
                 # TypeError/ValueError: pyserial on a vanished fd can fail inside select()
-                self._set_state(LinkState.DISCONNECTED, _reason(exc))
+                why = _reason(exc)
+                self._set_state(LinkState.DISCONNECTED, why, LinkEvent("disconnected", time.monotonic(), why))
             finally:
                 try:
                     port.close()
@@ -224,26 +249,32 @@ class HandpieceLink:
                 continue
             samples = [s for s in items if type(s) is p.Sample]
             with self._lock:
+                pending = self._pending
                 if len(samples) != len(items):
                     for item in items:
                         if isinstance(item, p.Hello):
                             self._hello = item
                         elif isinstance(item, p.Ack):
                             self._acks.append(item)
+                    pending.extend(i for i in items if not isinstance(i, (p.Ack, p.Command)))
+                else:
+                    pending.extend(samples)
                 if samples:
                     self._last_sample = samples[-1].host_time
-                    pending = self._pending
-                    pending.extend(samples)
                     excess = len(pending) - self._max_pending
                     if excess > 0:
                         self._overflow += excess
                         for _ in range(excess):
                             pending.popleft()
+                self._ready.set()
 
-    def _set_state(self, state: LinkState, reason: str) -> None:
+    def _set_state(self, state: LinkState, reason: str, event: LinkEvent | None = None) -> None:
         with self._lock:
             self._state = state
             self._reason = reason
+            if event is not None:
+                self._pending.append(event)
+            self._ready.set()
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from device.protocol import MODE_DIAMOND, Sample
 from device.units import check_unit, to_kpa
 
-_SPLIT = re.compile(r"[ ,\t;]+")
+# Pairs are separated by spaces, tabs, semicolons, or a comma that is followed by the next label
+# ("t:12,vacuum:23,4": the second comma is a decimal comma).
+_SPLIT = re.compile(r"[ \t;]+|,(?=[^,:]*:)")
+# A reading: digits with at most one decimal point or comma, an optional sign and exponent. Not
+# Python's float(): it takes "1_0", "nan" and "inf".
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 MAX_LINE = 512  # a "line" longer than this without a newline is garbage; it is dropped
+MAX_KPA = 100.0  # no handpiece vacuum reads more than 100 kPa below ambient (that is a vacuum)
 
 
 @dataclass
@@ -27,8 +33,16 @@ class TextStats:
 
 
 class TextDecoder:
-    def __init__(self, unit: str = "kPa", label: str = "vacuum", clock=time.monotonic, start_seq: int = 0):
+    def __init__(
+        self,
+        unit: str = "kPa",
+        label: str = "vacuum",
+        clock=time.monotonic,
+        start_seq: int = 0,
+        max_kpa: float = MAX_KPA,
+    ):
         self.unit = check_unit(unit)
+        self.max_kpa = min(max_kpa, MAX_KPA)
         self.label = label.strip().lower()
         self._factor = to_kpa(1.0, self.unit)
         self._buf = bytearray()
@@ -56,7 +70,7 @@ class TextDecoder:
                 continue  # blank lines are not readings and not errors
             self.stats.lines += 1
             value = self._parse(raw)
-            if value is None or not (0.0 <= value <= 200.0):
+            if value is None or not (0.0 <= value <= self.max_kpa):
                 self.stats.lines_skipped += 1
                 self.stats.bytes_skipped += len(raw)
                 continue
@@ -71,15 +85,15 @@ class TextDecoder:
         except UnicodeDecodeError:
             return None
         if ":" not in text:
-            try:
-                return abs(float(text)) * self._factor
-            except ValueError:
-                return None
+            return self._number(text)
         for part in _SPLIT.split(text):
             label, sep, value = part.partition(":")
             if sep and label.strip().lower() == self.label:
-                try:
-                    return abs(float(value)) * self._factor
-                except ValueError:
-                    return None
+                return self._number(value.strip())
         return None
+
+    def _number(self, text: str) -> float | None:
+        """kPa (a negative gauge reading as its magnitude), or None for anything that is not a number."""
+        if not _NUMBER.fullmatch(text):
+            return None
+        return abs(float(text.replace(",", "."))) * self._factor

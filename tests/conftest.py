@@ -45,10 +45,13 @@ def link_factory():
 
 @pytest.fixture(scope="session", autouse=True)
 def _app_style(qapp):
-    """The real stylesheet, so a broken rule shows up as a Qt warning (and fails the test)."""
+    """The real stylesheet and wheel guard, as the app has them (a broken rule is a Qt warning: a failure)."""
     from desktop.resources import resource_path
 
     qapp.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
+    from desktop.wheel_guard import install_wheel_guard  # as desktop.app.main does
+
+    install_wheel_guard(qapp)
     return qapp
 
 
@@ -72,3 +75,13 @@ def window(qtbot, store):
     yield w
     for win in list(w.session_windows):
         win.force_close()
+
+
+@pytest.fixture
+def read_only():
+    """``read_only(path)`` makes a file or folder read-only for this process (root included)."""
+    from tests.faults import ReadOnly
+
+    ro = ReadOnly()
+    yield ro
+    ro.undo()

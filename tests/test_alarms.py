@@ -76,17 +76,153 @@ def test_lifting_the_tip_is_not_dwell():
 
 def test_link_alarms_and_overtime_and_acknowledge():
     engine = AlarmEngine(ceiling_kpa=30, planned_s=60)
-    assert engine.tick(1.0, "connected", 0.02, False) == []
-    (no_signal,) = engine.tick(2.0, "connected", 1.5, False)
+    assert engine.tick(1.0, "connected", 0.0, 0.98) == []
+    (no_signal,) = engine.tick(2.1, "connected", 0.0, 1.0)
     assert no_signal.kind == "no_signal" and no_signal.text == "* No signal from the handpiece"
-    changed = engine.tick(3.0, "disconnected", 2.5, False)
+    changed = engine.tick(3.0, "disconnected", 2.5, 1.0)
     assert {a.kind for a in changed} == {"disconnected", "no_signal"}  # one starts, one ends
-    engine.tick(4.0, "connected", 0.01, True)
+    engine.tick(4.0, "connected", 3.5, 3.99, recent_loss=True)
     assert {a.kind for a in engine.active()} == {"losing_frames"}
-    engine.tick(61.0, "connected", 0.01, False)
+    engine.tick(60.0, "connected", 3.5, 59.99)
+    assert engine.find("overtime") is None  # not past the plan at 60 s exactly
+    engine.tick(60.1, "connected", 3.5, 60.09)
     assert engine.highest().kind == "overtime"
-    acked = engine.acknowledge("2026-11-25T10:00:00", "Dr K")
+    acked = engine.acknowledge(61.0, "2026-11-25T10:00:00", "Dr K")
     assert [a.kind for a in acked] == ["overtime"] and acked[0].acknowledged_by == "Dr K"
+
+
+def test_not_connected_two_seconds_after_the_start_with_the_reason():
+    engine = AlarmEngine(ceiling_kpa=30)
+    assert engine.tick(1.99, "connecting", 0.0, None, reason="could not open port") == []
+    (alarm,) = engine.tick(2.0, "connecting", 0.0, None, reason="could not open port")
+    assert alarm.kind == "not_connected" and alarm.text == "* Handpiece not connected (could not open port)"
+    (ended,) = engine.tick(2.5, "connected", 2.4, None)
+    assert ended is alarm and alarm.ended == 2.5
+
+
+def test_no_sample_ever_is_no_signal_two_seconds_after_connecting():
+    engine = AlarmEngine(ceiling_kpa=30)
+    assert engine.tick(6.99, "connected", 5.0, None) == []
+    (alarm,) = engine.tick(7.0, "connected", 5.0, None)
+    assert alarm.message == "No samples from the handpiece"
+    # a sample from before a reconnect does not count for the new connection
+    engine = AlarmEngine(ceiling_kpa=30)
+    assert engine.tick(6.0, "connected", 5.0, 4.0) == []
+    assert engine.tick(7.0, "connected", 5.0, 4.0)[0].message == "No signal from the handpiece"
+
+
+def feed_const(engine, t0, seconds, v, contact=True, rate=1000):
+    t = t0 + np.arange(round(seconds * rate)) / rate
+    engine.feed(t, np.full(len(t), v), np.full(len(t), contact))
+    return t0 + len(t) / rate
+
+
+def test_over_the_ceiling_needs_50_ms_strictly_above_it():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    t = feed_const(engine, 0.0, 1.0, 30.0)  # at the ceiling is not above it
+    t = feed_const(engine, t, 0.050, 30.01)  # 50 samples: 0 … 49 ms above
+    assert engine.alarms == []
+    t = feed_const(engine, t, 0.001, 30.01)  # the 51st sample: 50 ms above
+    (alarm,) = engine.alarms
+    assert alarm.started == 1.0 and alarm.peak_kpa == 30.01
+
+
+def test_hysteresis_and_clear_delay():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    t = feed_const(engine, 0.0, 0.5, 35.0)
+    t = feed_const(engine, t, 2.0, 29.41)  # under the ceiling but inside the hysteresis (0.6 kPa)
+    assert engine.find("over_ceiling") is not None
+    below = t
+    t = feed_const(engine, t, 0.198, 29.39)  # below ceiling - hysteresis, not yet for 200 ms
+    assert engine.find("over_ceiling") is not None
+    t = feed_const(engine, t, 0.004, 29.39)
+    (alarm,) = engine.alarms
+    assert alarm.ended == below  # ends when it went under, not when that was confirmed
+    # a reading back above resets the clear delay
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    t = feed_const(engine, 0.0, 0.5, 35.0)
+    t = feed_const(engine, t, 0.15, 20.0)
+    t = feed_const(engine, t, 0.001, 31.0)
+    t = feed_const(engine, t, 0.15, 20.0)
+    assert engine.find("over_ceiling") is not None
+
+
+def test_hysteresis_is_at_least_half_a_kpa():
+    engine = AlarmEngine(ceiling_kpa=10, dwell_s=60)  # 2 % of 10 is 0.2: the floor of 0.5 applies
+    t = feed_const(engine, 0.0, 0.5, 12.0)
+    t = feed_const(engine, t, 1.0, 9.55)
+    assert engine.find("over_ceiling") is not None
+    feed_const(engine, t, 1.0, 9.45)
+    assert engine.find("over_ceiling") is None
+
+
+def test_dwell_starts_after_the_dwell_time_within_a_tenth_of_a_second():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 10.0, 2.9, 24.0)
+    assert engine.alarms == []
+    feed_const(engine, t, 0.2, 24.0)
+    (alarm,) = engine.alarms
+    assert alarm.kind == "dwell" and 13.0 < alarm.started <= 13.1
+
+
+def test_lifting_the_tip_resets_dwell():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 2.5, 24.0)
+    t = feed_const(engine, t, 0.1, 0.8, contact=False)
+    t = feed_const(engine, t, 2.9, 24.0)
+    assert engine.alarms == []
+    feed_const(engine, t, 0.2, 24.0)
+    assert 5.6 < engine.alarms[0].started <= 5.7
+
+
+def test_a_gap_in_the_samples_resets_dwell():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 2.5, 24.0)
+    t = feed_const(engine, t + 0.6, 2.9, 24.0)  # a replug: 0.6 s without samples
+    assert engine.alarms == []
+
+
+def test_a_stroke_resets_dwell():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 2.5, 24.0)
+    t = feed_const(engine, t, 0.2, 20.0)  # a 0.2 s dip of 4 kPa and back: a stroke
+    t = feed_const(engine, t, 2.9, 24.0)
+    assert engine.alarms == [] and engine.strokes.strokes == 1
+
+
+def test_priority_then_newest():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    engine.tick(0.0, "connected", 0.0, 0.0, recent_loss=True)  # low, oldest
+    feed_const(engine, 0.0, 0.5, 35.0)  # high
+    assert engine.highest().kind == "over_ceiling"
+    feed_const(engine, 0.5, 3.0, 35.0)  # dwell: medium, newer
+    assert engine.highest().kind == "over_ceiling"
+    engine.passes(5.0, {"cheeks": 4}, 3, {})  # medium, newer than dwell
+    feed_const(engine, 3.5, 0.5, 10.0)  # the high one ends (latched, unacknowledged)
+    assert engine.highest().kind == "over_ceiling" and engine.highest().latched
+    engine.acknowledge(6.0, "now", "me")
+    engine.passes(7.0, {"cheeks": 5}, 3, {})
+    assert engine.highest().kind == "passes"
+
+
+def test_acknowledge_applies_only_to_what_is_present():
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    engine.tick(0.0, "disconnected", 0.0, None)
+    engine.acknowledge(1.0, "now", "me")
+    feed_const(engine, 1.0, 0.5, 35.0)
+    over = engine.find("over_ceiling")
+    assert over is not None and not over.acknowledged
+    assert engine.find("disconnected").acknowledged
+
+
+def test_an_alarm_never_ends_before_it_started():
+    engine = AlarmEngine(ceiling_kpa=30)
+    (alarm,) = engine.tick(5.0, "disconnected", 5.0, None)
+    engine.end_all(4.0)
+    assert alarm.ended == 5.0
+    (alarm,) = engine.tick(6.0, "disconnected", 5.0, None)
+    engine.tick(5.5, "connected", 5.5, 5.5)
+    assert alarm.ended == 6.0
 
 
 def test_passes_beyond_the_plan_raise_a_medium_alarm():
@@ -100,4 +236,5 @@ def test_passes_beyond_the_plan_raise_a_medium_alarm():
     assert engine.highest().message == "Passes beyond the plan: Cheeks 4 of 3, Chin 4 of 3"
     engine.passes(4.0, {"cheeks": 3, "chin": 3}, 3, names)  # a count corrected
     assert engine.active() == []
+    assert all(a.ended >= a.started for a in engine.alarms)
     assert engine.passes(5.0, {"cheeks": 9}, None, names) == []  # no plan, no alarm

@@ -25,12 +25,12 @@ def test_everything_refused_by_a_full_disk_is_written_in_order_once_it_frees(sto
     rec.add_samples(seq[:1000], seq[:1000] / 1000, np.full(1000, 25.0), np.full(1000, 3, np.uint8))
     until(lambda: rec.written == 1000)
 
-    rec.call(_disk(full=True))
+    rec.run_now(_disk(full=True))
     rec.add_marker(1, 1.5, "a label far too long for the pages left " + "x" * 200_000)
     rec.save_alarm(7, {"priority": "low", "kind": "no_signal", "message": "m", "started": 1.6})
     rec.add_samples(seq[1000:], seq[1000:] / 1000, np.full(1000, 26.0), np.full(1000, 3, np.uint8))
     until(lambda: rec.error is not None and "full" in rec.error)
-    rec.call(_disk(full=False))  # runs at once: not queued behind the refused writes
+    rec.run_now(_disk(full=False))  # runs at once: not queued behind the refused writes
     until(lambda: rec.error is None and rec.written == 2000)
     assert rec.close()
     assert rec.dropped == 0

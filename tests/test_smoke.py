@@ -27,15 +27,20 @@ def test_every_window_opens_and_closes(qtbot, window, store):
     assert isinstance(start, StartSessionDialog)
     start.confirm.setChecked(True)
     start.override.setText("smoke test")
-    start.consent_ack.setChecked(True)
+    start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)  # the simulated handpiece
     with qtbot.waitSignal(start.started, timeout=WAIT):
         start.start()
     live = window.session_windows[-1]
     qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
-    live.close()  # closing the window ends the session
-    qtbot.waitUntil(lambda: live.ended, timeout=WAIT)
-    live.summary_box.close()
+    live.close()  # closing the window asks first
+    assert not live.ended and live.confirm_box.isVisible()
+    live.confirm_box.buttons()[1].click()  # keep recording
+    assert not live.ending
+    live.close()
+    with qtbot.waitSignal(live.finished, timeout=WAIT):
+        live.confirm_box.buttons()[0].click()  # end session
+    qtbot.waitUntil(lambda: window.findChild(SessionReviewWindow) is not None, timeout=WAIT)
 
     review = window.open_session(with_trace)
     assert isinstance(review, SessionReviewWindow)

@@ -65,8 +65,12 @@ def main(which: set[str]) -> None:
         from tools.session_shots import session_shots
 
         session_shots(w, store, shoot, settle)
+    if "records" in which:
+        from tools.records_shots import records_shots
+
+        records_shots(w, store, shoot, settle)
     store.close()
 
 
 if __name__ == "__main__":
-    main(set(sys.argv[1:]) or {"clients", "session"})
+    main(set(sys.argv[1:]) or {"clients", "session", "records"})

@@ -1,14 +1,20 @@
 """Safety alarms of a treatment session, after IEC 60601-1-8's conventions.
 
-Pure Python over session time (seconds), so tests drive it with a fake clock. The live window feeds it
-samples and link figures; it says which alarms start and end.
+Pure Python over session time (seconds since the session started, from one host clock), so tests drive
+it with a fake clock. ``SessionRun`` feeds it samples as they arrive and the link's state on every
+step; it says which alarms start, change and end.
 
 | priority | kind | when |
 |---|---|---|
-| high (***) | ``over_ceiling`` | vacuum above the client's ceiling, until it falls back under it |
+| high (***) | ``over_ceiling`` | vacuum above the client's ceiling (latches until acknowledged) |
+| high (***) | ``wrong_device`` | technical: another handpiece answered on the port |
 | medium (**) | ``dwell`` | tip in contact longer than the dwell time without a stroke's dip-and-recover |
 | medium (**) | ``overtime`` | the treatment has run past the planned time |
-| low (*) | ``disconnected``, ``no_signal``, ``losing_frames`` | technical: the handpiece link |
+| medium (**) | ``passes`` | more passes recorded on an area than planned (resolved by acknowledging) |
+| low (*) | ``not_connected``, ``disconnected``, ``no_signal``, ``losing_frames``, ``recording`` | technical |
+
+Acknowledging (IEC 60601-1-8's "acknowledged" state) applies to the alarm conditions present at that
+moment, active or latched; a condition that starts afterwards is new and sounds again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ PREFIX = {"high": "***", "medium": "**", "low": "*"}
 # Colours and flash rates (Hz): high red fast, medium yellow slow, low cyan steady.
 COLOUR = {"high": "#d0021b", "medium": "#f5c400", "low": "#22b8cf"}
 FLASH_HZ = {"high": 2.0, "medium": 0.6, "low": 0.0}
+CONNECT_GRACE_S = 2.0  # a link with no usable sample this long after the start or a (re)connect alarms
+GAP_S = 0.5  # samples further apart than this: the tip's contact is not continuous across them
 
 
 @dataclass
@@ -38,6 +46,19 @@ class Alarm:
     @property
     def active(self) -> bool:
         return self.ended is None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def latched(self) -> bool:
+        """A high-priority condition that ended before anyone acknowledged it: it stays on screen."""
+        return self.priority == "high" and self.ended is not None and self.acknowledged_at is None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
 
     @property
     def text(self) -> str:
@@ -78,7 +99,16 @@ class StrokeDetector:
     contact_since: float | None = None
     _last_t: float | None = None
 
+    def reset_contact(self) -> None:
+        """The tip's contact is not known to be continuous (a gap in the samples): start afresh."""
+        self.contact_since = None
+        self.in_dip = False
+        self.plateau = 0.0
+        self._last_t = None
+
     def feed(self, t: float, v: float, contact: bool) -> None:
+        if self._last_t is not None and t - self._last_t > GAP_S:
+            self.reset_contact()
         if not contact:
             self.contact_since = None
             self.in_dip = False
@@ -119,6 +149,7 @@ class AlarmEngine:
     dwell_s: float = 3.0
     planned_s: float | None = None
     no_signal_s: float = 1.0
+    connect_grace_s: float = CONNECT_GRACE_S
     alarms: list[Alarm] = field(default_factory=list)
     strokes: StrokeDetector = field(default_factory=StrokeDetector)
     confirm_s: float = 0.05
@@ -127,15 +158,21 @@ class AlarmEngine:
     _above_since: float | None = None
     _above_peak: float = 0.0
     _below_since: float | None = None
+    _passes_resolved: str | None = None  # the passes message the practitioner acknowledged
 
     def active(self) -> list[Alarm]:
         return [a for a in self.alarms if a.active]
 
-    def highest(self) -> Alarm | None:
-        act = self.active()
-        return max(act, key=lambda a: (PRIORITY_RANK[a.priority], a.started)) if act else None
+    def showing(self) -> list[Alarm]:
+        """What the banner stands for: active alarms and latched ones."""
+        return [a for a in self.alarms if a.active or a.latched]
 
-    def _find(self, kind: str) -> Alarm | None:
+    def highest(self) -> Alarm | None:
+        """The banner's alarm: the highest priority showing, then the newest."""
+        shown = self.showing()
+        return max(shown, key=lambda a: (PRIORITY_RANK[a.priority], a.started)) if shown else None
+
+    def find(self, kind: str) -> Alarm | None:
         return next((a for a in self.alarms if a.kind == kind and a.active), None)
 
     def _set(
@@ -149,14 +186,14 @@ class AlarmEngine:
         value: float | None = None,
     ) -> None:
         """Start (with ``value`` as its first peak) or end the alarm of ``kind``; `feed` raises peaks."""
-        alarm = self._find(kind)
+        alarm = self.find(kind)
         if on and alarm is None:
             alarm = Alarm(self._next_key, kind, priority, message, t, peak_kpa=value)
             self._next_key += 1
             self.alarms.append(alarm)
             changed.append(alarm)
         elif not on and alarm is not None:
-            alarm.ended = t
+            alarm.ended = max(t, alarm.started)  # never stored ending before it started
             changed.append(alarm)
 
     def feed(self, t, vacuum, contact) -> list[Alarm]:
@@ -170,7 +207,10 @@ class AlarmEngine:
         ceiling = self.ceiling_kpa
         clear_below = ceiling - max(0.5, 0.02 * ceiling)
         strokes = self.strokes
-        over = self._find("over_ceiling")
+        over = self.find("over_ceiling")
+        dwell = self.find("dwell")
+        # Python floats (tolist): faster to iterate than numpy scalars, and plain numbers in the alarms
+        t, vacuum, contact = (x.tolist() if hasattr(x, "tolist") else x for x in (t, vacuum, contact))
         for ti, v, c in zip(t, vacuum, contact, strict=True):
             if v > ceiling:
                 self._below_since = None
@@ -188,7 +228,7 @@ class AlarmEngine:
                             changed,
                             self._above_peak,
                         )
-                        over = self._find("over_ceiling")
+                        over = self.find("over_ceiling")
                 elif v > (over.peak_kpa or 0):
                     over.peak_kpa = v
                     if over not in changed:
@@ -206,22 +246,46 @@ class AlarmEngine:
                     self._below_since = None
             strokes.feed(ti, v, bool(c))
             still = strokes.still_for(ti) > self.dwell_s
-            if still != (self._find("dwell") is not None):
+            if still != (dwell is not None):
                 self._set(
                     "dwell", still, ti, "medium", "Tip held still on the skin — keep it moving", changed
                 )
+                dwell = self.find("dwell")
         return changed
+
+    def reset_contact(self) -> None:
+        """A gap in the samples (a replug): contact and dwell start afresh with the next sample."""
+        self.strokes.reset_contact()
+        self._above_since = None
 
     def tick(
         self,
         t: float,
         link_state: str,
-        last_sample_age: float | None,
-        recent_loss: bool,
+        since: float = 0.0,
+        last_sample: float | None = None,
+        recent_loss: bool = False,
         recording_error: str | None = None,
+        reason: str = "",
     ) -> list[Alarm]:
-        """Once a timer tick: the time- and link-driven alarms."""
+        """On every step: the time- and link-driven alarms.
+
+        ``since``: session time the link entered ``link_state``; ``last_sample``: session time of the
+        newest usable sample (None: none yet). With no usable sample there is always an alarm: not
+        connected (``connect_grace_s`` after the start), disconnected, or no signal (``no_signal_s``
+        after the last sample, ``connect_grace_s`` after a connect that brought none).
+        """
         changed: list[Alarm] = []
+        waited = t - since
+        why = f" ({reason})" if reason else ""
+        self._set(
+            "not_connected",
+            link_state == "connecting" and waited >= self.connect_grace_s,
+            t,
+            "low",
+            f"Handpiece not connected{why}"[:120],
+            changed,
+        )
         self._set(
             "disconnected",
             link_state == "disconnected",
@@ -230,10 +294,15 @@ class AlarmEngine:
             "Handpiece disconnected — reconnecting",
             changed,
         )
-        no_signal = link_state == "connected" and (
-            last_sample_age is None or last_sample_age > self.no_signal_s
-        )
-        self._set("no_signal", no_signal, t, "low", "No signal from the handpiece", changed)
+        if last_sample is not None and last_sample >= since:
+            no_signal = t - last_sample > self.no_signal_s
+        else:
+            no_signal = waited >= self.connect_grace_s
+        no_signal = link_state == "connected" and no_signal
+        message = "No signal from the handpiece"
+        if last_sample is None:
+            message = "No samples from the handpiece"
+        self._set("no_signal", no_signal, t, "low", message, changed)
         self._set("losing_frames", recent_loss, t, "low", "Handpiece link is losing samples", changed)
         if self.planned_s:
             self._set(
@@ -255,32 +324,51 @@ class AlarmEngine:
         )
         return changed
 
+    def device(self, t: float, wrong: str | None) -> list[Alarm]:
+        """High-priority technical alarm while another handpiece than the session's is on the port."""
+        changed: list[Alarm] = []
+        current = self.find("wrong_device")
+        if current is not None and wrong is not None and current.message != wrong:
+            self._set("wrong_device", False, t, "high", "", changed)
+        self._set("wrong_device", wrong is not None, t, "high", wrong or "", changed)
+        return changed
+
     def passes(
         self, t: float, recorded: dict[str, int], planned: int | None, names: dict[str, str]
     ) -> list[Alarm]:
-        """Medium: an area has had more passes than planned (as the practitioner records them)."""
+        """Medium: an area has had more passes than planned (as the practitioner records them).
+
+        Acknowledging it resolves it (recorded, then it stops); it comes back only when the counts
+        change again.
+        """
         changed: list[Alarm] = []
         over = {a: n for a, n in recorded.items() if planned and n > planned}
-        current = self._find("passes")
+        current = self.find("passes")
         text = "Passes beyond the plan: " + ", ".join(
             f"{names.get(a, a)} {n} of {planned}" for a, n in over.items()
         )
+        if not over:
+            self._passes_resolved = None
         if current is not None and over and current.message != text:
             self._set("passes", False, t, "medium", "", changed)  # a new area or count: a new alarm
-        self._set("passes", bool(over), t, "medium", text, changed)
+        self._set("passes", bool(over) and text != self._passes_resolved, t, "medium", text, changed)
         return changed
 
     def end_all(self, t: float) -> list[Alarm]:
         ended = []
         for a in self.active():
-            a.ended = t
+            a.ended = max(t, a.started)
             ended.append(a)
         return ended
 
-    def acknowledge(self, when: str, who: str) -> list[Alarm]:
+    def acknowledge(self, t: float, when: str, who: str) -> list[Alarm]:
+        """Acknowledge every alarm condition present now (active or latched); returns those changed."""
         acked = []
-        for a in self.active():
+        for a in self.showing():
             if a.acknowledged_at is None:
                 a.acknowledged_at, a.acknowledged_by = when, who
                 acked.append(a)
+                if a.kind == "passes" and a.active:
+                    self._passes_resolved = a.message
+                    a.ended = max(t, a.started)
         return acked

@@ -4,6 +4,10 @@ never on the GUI thread. It has its own SQLite connection (WAL lets the GUI read
 Crash safety: samples are committed at least every ``FLUSH_S`` (0.5 s), notes as soon as they come
 (the window sends them at most 1 s after the last keystroke), so a killed app loses at most ~0.5 s of
 trace and ~1 s of typing.
+
+A disk that refuses writes (full, failing): markers, alarms, notes and calls wait in one queue, in the
+order they came, and each leaves it only once written, so nothing is written twice or out of order;
+samples are held (up to ``MAX_PENDING``) and written when the disk takes them again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +26,8 @@ from desktop.store import Store, StoreError, trace
 
 FLUSH_S = 0.5
 BLOCK = 1000  # samples per stored block (about 1 s at 1,000 samples/s)
-_DATA = ("marker", "marker_label", "alarm", "notes")  # writes retried, in order, if the disk refuses them
 MAX_PENDING = 600_000  # samples kept in memory while the disk refuses writes (10 min at 1,000/s)
+STOP_RETRY_S = 5.0  # at the end, how long to keep trying a refusing disk before giving up
 
 
 class TraceRecorder:
@@ -40,8 +45,8 @@ class TraceRecorder:
         self.dropped = 0  # samples given up on: the disk refused them for longer than MAX_PENDING
         self.error: str | None = None  # the current write failure, for the window to show; None when well
         self._ids: dict[tuple[str, int], int] = {}
-        self._retry: list[tuple[str, object]] = []  # writes refused by the disk, to try again
-        self._flush_failed = False  # the last attempt to write the trace was refused
+        self._held: deque[tuple[str, object]] = deque()  # writes not yet on disk, in their order
+        self._on_done: Callable[[bool, str | None], None] | None = None
         self._next_chunk = 0
         self._thread = threading.Thread(target=self._run, name=f"recorder {session_id}", daemon=True)
         self._thread.start()
@@ -52,6 +57,11 @@ class TraceRecorder:
             self.dropped += len(seq)
             return
         self._q.put(("samples", (seq, t, v, flags, lost)))
+
+    def add_lost(self, lost: int) -> None:
+        """Samples known to be missing (a gap across a replug), counted with the next write."""
+        if lost:
+            self._q.put(("samples", (None, None, None, None, lost)))
 
     def add_marker(self, key: int, t: float, label: str = "") -> None:
         self._q.put(("marker", (key, t, label)))
@@ -66,13 +76,28 @@ class TraceRecorder:
         self._q.put(("notes", notes))
 
     def call(self, fn: Callable[[Store], object]) -> None:
-        """Run ``fn(store)`` on the writer thread, in order with everything else."""
+        """Run ``fn(store)`` on the writer thread, in order with everything else (after the samples
+        given so far are written)."""
         self._q.put(("call", fn))
 
+    def run_now(self, fn: Callable[[Store], object]) -> None:
+        """Run ``fn(store)`` on the writer thread as soon as it takes it, ahead of writes waiting for
+        a refusing disk (tests fill and free the disk this way)."""
+        self._q.put(("now", fn))
+
+    def close_async(self, on_done: Callable[[bool, str | None], None] | None = None) -> None:
+        """Flush everything and stop, without waiting: ``on_done(ok, error)`` is called on the writer
+        thread once everything is on disk (ok) or the disk kept refusing for ``STOP_RETRY_S``."""
+        self._q.put(("stop", on_done))
+
     def close(self, timeout: float = 5.0) -> bool:
-        """Flush everything and stop. Returns False if the thread did not finish in time."""
-        self._q.put(("stop", None))
+        """Flush everything and stop, waiting up to ``timeout``. False if not all of it is on disk."""
+        self.close_async()
         self._thread.join(timeout)
+        return not self._thread.is_alive() and self.error is None
+
+    @property
+    def done(self) -> bool:
         return not self._thread.is_alive()
 
     # -- writer thread ---------------------------------------------------------------------------
@@ -84,52 +109,72 @@ class TraceRecorder:
             store = Store.connect(self.db_path, sample_stream=True)
         except (StoreError, sqlite3.Error) as exc:
             self.error = str(exc)
+            self._finish(False)
             return
-        self._next_chunk = store.trace_chunk_count(self.session_id)
-        last_flush = time.monotonic()
         try:
+            self._next_chunk = store.trace_chunk_count(self.session_id)
+            last_flush = time.monotonic()
+            stop_at: float | None = None
             while True:
                 try:
                     kind, item = self._q.get(timeout=FLUSH_S / 2)
                 except queue.Empty:
                     kind, item = "idle", None
+                if kind == "samples":
+                    self._buffer(*item)
+                elif kind == "now":
+                    try:
+                        item(store)
+                    except Exception as exc:
+                        self.error = f"{type(exc).__name__}: {exc}"
+                elif kind == "stop":
+                    self._on_done = item
+                    stop_at = time.monotonic()
+                elif kind != "idle":
+                    self._held.append((kind, item))
                 try:
-                    self._replay(store)
-                except Exception as exc:  # still refused: they wait; the current item goes on
-                    self.error = f"{type(exc).__name__}: {exc}"
-                try:
-                    if kind == "stop":
-                        self._flush(store, final=True)
-                        return
-                    if kind in _DATA and self._retry:
-                        self._retry.append((kind, item))  # keep the order behind what waits
-                    else:
-                        self._handle(store, kind, item)
-                    if time.monotonic() - last_flush >= FLUSH_S:
+                    self._write_held(store)
+                    if stop_at is not None or time.monotonic() - last_flush >= FLUSH_S:
                         last_flush = time.monotonic()
                         self._flush(store)
-                    if not self._retry and not self._flush_failed:
+                    if not self._pending_n:
                         self.error = None  # everything refused before has now been written
                 except Exception as exc:  # a full or failing disk: keep everything, retry, say so
                     self.error = f"{type(exc).__name__}: {exc}"
-                    if kind in _DATA and (kind, item) not in self._retry:
-                        self._retry.append((kind, item))
                     self._bound()
-                    if kind == "stop":
-                        return
+                if stop_at is not None and (self.error is None or time.monotonic() - stop_at >= STOP_RETRY_S):
+                    return
         finally:
             store.close()
+            self._finish(self.error is None and not self._held and not self._pending_n)
+
+    def _finish(self, ok: bool) -> None:
+        if self._on_done is not None:
+            self._on_done(ok, self.error)
+
+    def _buffer(self, seq, t, v, f, lost) -> None:
+        self._lost += lost
+        if seq is None or not len(seq):
+            return
+        self._seq.append(seq)
+        self._t.append(t)
+        self._v.append(v)
+        self._f.append(f)
+        self._pending_n += len(seq)
+
+    def _write_held(self, store: Store) -> None:
+        """Markers, alarms, notes and calls in their order; each leaves the queue once written, so a
+        failure stops here and the same write is tried again next time (never twice on disk)."""
+        held = self._held
+        while held:
+            kind, item = held[0]
+            if kind == "call":
+                self._flush(store)  # what a call sees (the end of the session) includes every sample
+            self._handle(store, kind, item)
+            held.popleft()
 
     def _handle(self, store: Store, kind: str, item) -> None:
-        if kind == "samples":
-            seq, t, v, f, lost = item
-            self._seq.append(seq)
-            self._t.append(t)
-            self._v.append(v)
-            self._f.append(f)
-            self._pending_n += len(seq)
-            self._lost += lost
-        elif kind == "marker":
+        if kind == "marker":
             key, t, label = item
             self._ids[("marker", key)] = store.add_marker(self.session_id, t, label)
         elif kind == "marker_label":
@@ -147,13 +192,6 @@ class TraceRecorder:
         elif kind == "call":
             item(store)
 
-    def _replay(self, store: Store) -> None:
-        """Markers, alarms and notes the disk refused earlier, in their order; stops at a failure."""
-        while self._retry:
-            kind, item = self._retry[0]
-            self._handle(store, kind, item)
-            self._retry.pop(0)
-
     def _bound(self) -> None:
         """While writes fail, keep at most MAX_PENDING samples; count what has to go."""
         while self._pending_n > MAX_PENDING and len(self._seq) > 1:
@@ -164,9 +202,12 @@ class TraceRecorder:
             self._pending_n -= n
             self.dropped += n
 
-    def _flush(self, store: Store, final: bool = False) -> None:
+    def _flush(self, store: Store) -> None:
         if not self._pending_n:
-            if not final:
+            if self._lost:
+                store.append_trace(self.session_id, self._next_chunk, [], self._lost)
+                self._lost = 0
+            else:
                 store.heartbeat(self.session_id)
             return
         seq, t = np.concatenate(self._seq), np.concatenate(self._t)
@@ -175,12 +216,7 @@ class TraceRecorder:
             trace.pack(seq[i : i + BLOCK], t[i : i + BLOCK], v[i : i + BLOCK], f[i : i + BLOCK])
             for i in range(0, len(seq), BLOCK)
         ]
-        try:
-            store.append_trace(self.session_id, self._next_chunk, blocks, self._lost)
-        except Exception:
-            self._flush_failed = True
-            raise
-        self._flush_failed = False
+        store.append_trace(self.session_id, self._next_chunk, blocks, self._lost)
         self._next_chunk += len(blocks)
         self.written += len(seq)
         self._seq, self._t, self._v, self._f = [], [], [], []

@@ -7,14 +7,17 @@ window opens at once however long the session was.
 
 from __future__ import annotations
 
+import html
 import threading
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -42,8 +45,35 @@ def summary_text(s: dict, unit: str) -> str:
             f"Mean vacuum on skin: {v('mean_kpa')}   peak: {v('peak_kpa')}",
             f"Time above the ceiling: {s.get('above_ceiling_s', 0):.1f} s",
             f"Alarms: {s.get('alarms', 0)}   markers: {s.get('markers', 0)}",
+            *_disconnections(s),
         ]
     )
+
+
+def _disconnections(s: dict) -> list[str]:
+    gaps = s.get("disconnections") or []
+    lines = [f"Disconnected at {at:.1f} s for {gap:.1f} s" for at, gap in gaps]
+    if s.get("held_out"):
+        lines.append(f"Samples of another handpiece not recorded: {s['held_out']:,}")
+    return lines
+
+
+STATUS_WORDS = {
+    "no_samples": "no samples recorded (the handpiece never delivered any)",
+    "recording": "recording",
+}
+GAP_S = 0.25  # samples further apart than this are drawn with a gap between them
+
+
+def with_gaps(x: np.ndarray, v: np.ndarray, seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A NaN where samples are missing (a sequence step other than 1: lost, a replug, a restart) or
+    further apart than GAP_S, so the curve shows the gap (connect="finite") instead of a line."""
+    if len(x) < 2:
+        return x, v
+    at = np.flatnonzero((np.diff(x) > GAP_S) | (np.diff(seq) != 1)) + 1
+    if not len(at):
+        return x, v
+    return np.insert(x, at, (x[at - 1] + x[at]) / 2), np.insert(v.astype(float), at, np.nan)
 
 
 class _Loader(QObject):
@@ -57,6 +87,7 @@ class SessionReviewWindow(QMainWindow):
     def __init__(self, store: Store, session_id: int, who_fn, parent=None):
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.store, self.session_id, self.who = store, session_id, who_fn
         self.session = s = store.session(session_id)
         self.client = store.client(s.client_id)
@@ -69,16 +100,33 @@ class SessionReviewWindow(QMainWindow):
         head = QLabel()
         head.setWordWrap(True)
         head.setTextFormat(Qt.TextFormat.RichText)
+        esc = html.escape
         areas = ", ".join(AREAS.get(a, a) for a in s.areas) or "—"
-        status = s.status if s.status != "interrupted" else "<b style='color:#b00020'>interrupted</b>"
+        words = esc(STATUS_WORDS.get(s.status, s.status))
+        if s.status in ("interrupted", "no_samples"):
+            words = f"<b style='color:#b00020'>{words}</b>"
+        devices = store.session_devices(session_id)
+        device = " · ".join(
+            (f"segment {d.segment}: " if len(devices) > 1 else "") + esc(str(d)) for d in devices
+        )
         head.setText(
-            f"<h2>{self.client.name} — {fmt_date(s.started.date())} {s.started_at[11:16]}</h2>"
-            f"Status: {status} · practitioner: {s.practitioner or '—'} · handpiece: {s.handpiece or '—'}<br>"
-            f"{s.mode or '—'} {s.grit or ''} · set-point "
+            f"<h2>{esc(self.client.name)} — {fmt_date(s.started.date())} {s.started_at[11:16]}</h2>"
+            f"Status: {words} · practitioner: {esc(s.practitioner or '—')} · handpiece: "
+            f"{esc(s.handpiece or '—')}{f' ({device})' if device else ''}<br>"
+            f"{esc(s.mode or '—')} {esc(s.grit or '')} · set-point "
             f"{format_vacuum(s.set_point_kpa, self.unit) if s.set_point_kpa else '—'} · ceiling "
             f"{format_vacuum(s.ceiling_kpa, self.unit) if s.ceiling_kpa else '—'} · areas: {areas}"
-            + (f"<br>Override: {s.override_reason}" if s.override_reason else "")
         )
+        # An override of a blocking contraindication is the first thing a reader must see.
+        self.override = QLabel(f"*** Treated despite a blocking contraindication: {s.override_reason}")
+        self.override.setTextFormat(Qt.TextFormat.PlainText)
+        self.override.setWordWrap(True)
+        self.override.setObjectName("Override")
+        self.override.setStyleSheet(
+            "background:#fde8ea; color:#b00020; border:2px solid #b00020; border-radius:6px; "
+            "padding:6px; font-weight:700; font-size:12pt;"
+        )
+        self.override.setVisible(bool(s.override_reason))
         self.summary = QLabel(
             summary_text(s.summary, self.unit)
             if s.summary
@@ -90,13 +138,15 @@ class SessionReviewWindow(QMainWindow):
         self.status_line.setObjectName("Hint")
 
         self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)  # nothing the bundle lacks (numpy.fft, exporters)
+        self.plot.scene().contextMenu = []
         self.plot.setLabel("left", "Vacuum", units=self.unit)
         self.plot.setLabel("bottom", "Session time (s)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.plot.getPlotItem().setClipToView(True)
         self.plot.setMouseEnabled(x=True, y=False)  # zoom and pan along time
-        self.curve = self.plot.plot(pen=pg.mkPen("#12343b", width=1))
+        self.curve = self.plot.plot(pen=pg.mkPen("#12343b", width=1), connect="finite")
         if s.ceiling_kpa:
             self.plot.addItem(
                 pg.InfiniteLine(
@@ -126,6 +176,7 @@ class SessionReviewWindow(QMainWindow):
         upper = QWidget()
         ul = QVBoxLayout(upper)
         ul.addWidget(head)
+        ul.addWidget(self.override)
         ul.addWidget(self.plot, 1)
         ul.addWidget(self.status_line)
         row = QHBoxLayout()
@@ -162,16 +213,23 @@ class SessionReviewWindow(QMainWindow):
             finally:
                 store.close()
         except (StoreError, OSError, Exception) as exc:
-            self._loader.failed.emit(str(exc))
+            self._emit(self._loader.failed, str(exc))
             return
-        self._loader.loaded.emit(data)
+        self._emit(self._loader.loaded, data)
+
+    @staticmethod
+    def _emit(signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the window was closed (and deleted) before the trace came
+            pass
 
     def _show_trace(self, data) -> None:
         tr, markers, alarms = data
         self.trace, self.markers, self.alarms = tr, markers, alarms
         x = tr["t"]  # session time (s), the same base as markers and alarms
         self.x = x
-        self.curve.setData(x, tr["vacuum"] / self.k)
+        self.curve.setData(*with_gaps(x, tr["vacuum"] / self.k, tr["seq"]), connect="finite")
         for m in markers:
             self.plot.addItem(
                 pg.InfiniteLine(
@@ -202,6 +260,22 @@ class SessionReviewWindow(QMainWindow):
         self.status_line.setText(f"{len(x):,} samples · drag to pan, wheel to zoom along time")
         if len(x):
             self.plot.setXRange(0, float(x[-1]), padding=0.01)
+
+    def show_save_problem(self, error: str | None) -> QMessageBox | None:
+        """After a live session: its end could not all be written (said, not modal)."""
+        if not error:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Session not fully saved",
+            f"The end of this session may not be on disk ({error}). The next start of Abrasio will "
+            "show it as interrupted so it can be checked and closed.",
+            parent=self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+        self.save_problem_box = box
+        return box
 
     def start_amend(self) -> None:
         self.notes_panel.set_read_only(False)

@@ -94,10 +94,7 @@ class StartSessionDialog(QDialog):
         self.override = QLineEdit()
         self.override.setPlaceholderText("Why treat despite the contraindication (required to start)")
         self.override.setVisible(self.blocked)
-        self.consent_ack = QCheckBox(
-            "No consent on file — I have the client's consent for today's treatment."
-        )
-        self.consent_ack.setVisible(self.client.consent_date is None)
+        self.consent = self._consent_check()
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
 
@@ -152,7 +149,7 @@ class StartSessionDialog(QDialog):
 
         scr = QGroupBox("Screening for today")
         sl = QVBoxLayout(scr)
-        for w in (self.screening, self.confirm, self.override, self.consent_ack):
+        for w in (self.screening, self.confirm, self.override, self.consent):
             sl.addWidget(w)
         hp = QGroupBox("Handpiece")
         hf = QFormLayout(hp)
@@ -184,6 +181,12 @@ class StartSessionDialog(QDialog):
         lay = QVBoxLayout(self)
         for w in (scr, hp, tr, self.problem, self.buttons):
             lay.addWidget(w)
+
+    def _consent_check(self):
+        """Signed consent (issue #13): a warning with an acknowledgement when missing or expired."""
+        from desktop.consent_dialogs import ConsentCheck
+
+        return ConsentCheck(self.store, self.client.id, lambda: self.who, self.today)
 
     def _defaults(self) -> None:
         """Start from this client's last session."""
@@ -260,8 +263,8 @@ class StartSessionDialog(QDialog):
             problems.append("Confirm that you asked the client about the screening today.")
         if self.blocked and not self.override.text().strip():
             problems.append("An active contraindication blocks treatment: record why you treat anyway.")
-        if self.client.consent_date is None and not self.consent_ack.isChecked():
-            problems.append("No consent on file: acknowledge that you have the client's consent.")
+        if self.consent.problem():
+            problems.append(self.consent.problem())
         if self.set_point.value() > self.client.vacuum_ceiling_kpa:
             problems.append("The set-point is above this client's vacuum ceiling.")
         if not self.link_spec()["url"]:
@@ -281,7 +284,7 @@ class StartSessionDialog(QDialog):
             handpiece=spec["url"],
             ceiling_kpa=self.client.vacuum_ceiling_kpa,
             override_reason=self.override.text().strip() or None,
-            consent_acknowledged=int(self.consent_ack.isChecked()),
+            consent_acknowledged=int(self.consent.acknowledged),
             screening=screening,
             **self.settings(),
         )

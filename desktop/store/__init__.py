@@ -8,6 +8,13 @@
 - ``sessions``   — treatment sessions, vacuum traces (packed by ``trace``), markers, alarms, notes
 - ``settings``   — clinic settings
 - ``practitioners``
+- ``checks``     — ``quick_check`` and what its findings touch, in words
+- ``access``     — the read-only mode (damaged, permissions, being checked) the windows consult
+- ``files``      — private permissions (0600 files, 0700 folders)
+- ``consent``    — consent forms, signed consents, the screening as the client answered it
+- ``series``     — treatment series and the recall list
+- ``erasure``    — erasing a client, except what the clinic must keep
+- ``media``      — before/after photos and their thumbnails; exports and printouts recorded
 - ``errors``     — the store's error types; SQLite errors are mapped to them by error code
 
 Rows come back as dataclasses (``Client``, ``ClientSummary``, ``SessionRow``, ``MarkerRow``,
@@ -18,13 +25,21 @@ Rows come back as dataclasses (``Client``, ``ClientSummary``, ``SessionRow``, ``
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from desktop.store import trace
+from sqlite_utils import Database
+
+from desktop.store import backups, files, trace
+from desktop.store.access import WRITABLE, Access, damaged_access, read_only_access
 from desktop.store.base import now_iso, sql
+from desktop.store.checks import CheckResult
 from desktop.store.clients import ChangeEntry, ClientsMixin, ClientSummary
 from desktop.store.connection import BUSY_TIMEOUT_MS, Synchronous, connect
+from desktop.store.consent import ConsentMixin
+from desktop.store.erasure import ErasureMixin
 from desktop.store.errors import (
     BusyError,
     DamagedError,
@@ -32,18 +47,22 @@ from desktop.store.errors import (
     DatabaseTooNewError,
     DiskError,
     DiskFullError,
+    EmptyFileError,
     NotFoundError,
     ReadOnlyError,
     StoreBugError,
     StoreError,
 )
-from desktop.store.opening import open_connection
+from desktop.store.media import MediaMixin, PhotoRow
+from desktop.store.opening import open_connection, probe_write, read_only_connection
 from desktop.store.practitioners import PractitionersMixin
+from desktop.store.series import SeriesMixin
 from desktop.store.sessions import AlarmRow, MarkerRow, SessionRow, SessionsMixin
 from desktop.store.settings import SettingsMixin
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "Access",
     "AlarmRow",
     "BusyError",
     "ChangeEntry",
@@ -53,8 +72,10 @@ __all__ = [
     "DatabaseTooNewError",
     "DiskError",
     "DiskFullError",
+    "EmptyFileError",
     "MarkerRow",
     "NotFoundError",
+    "PhotoRow",
     "ReadOnlyError",
     "SessionRow",
     "Store",
@@ -65,7 +86,16 @@ __all__ = [
 ]
 
 
-class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin):
+class Store(
+    ClientsMixin,
+    SessionsMixin,
+    SettingsMixin,
+    PractitionersMixin,
+    ConsentMixin,
+    SeriesMixin,
+    ErasureMixin,
+    MediaMixin,
+):
     """An open Abrasio database. One per thread (SQLite connections are not shared across threads)."""
 
     def __init__(
@@ -77,13 +107,29 @@ class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin):
     ):
         super().__init__(path, conn, synchronous)
         self.backup_path = backup  # the copy taken before this open's migrations, if any
+        self._copy_dir: Path | None = None  # a private copy read instead of a read-only folder's file
+        self._listeners: list[Callable[[Access], None]] = []
 
     @classmethod
-    def open(cls, path: str | os.PathLike, stop_before: str | None = None) -> Store:
-        """Open (creating if needed) and migrate. ``stop_before``: tests build past versions."""
+    def open(
+        cls,
+        path: str | os.PathLike,
+        stop_before: str | None = None,
+        *,
+        replace_empty: bool = False,
+        full_check: bool = True,
+    ) -> Store:
+        """Open (creating if needed), check and migrate; see ``opening``. ``stop_before``: tests build
+        past versions. ``replace_empty``: the user chose to start a new clinic file in place of an
+        empty one. ``full_check=False``: writes are held (``access.kind == "checking"``) until the
+        caller has run ``opening.full_check`` in the background and passed its result to
+        ``finish_check``."""
         path = Path(path)
-        conn, backup = open_connection(path, stop_before)
-        return cls(path, conn, backup)
+        opened = open_connection(path, stop_before, replace_empty=replace_empty, full_check=full_check)
+        store = cls(path, opened.conn, opened.backup)
+        store.access = opened.access
+        store._copy_dir = opened.copy_dir
+        return store
 
     @classmethod
     def connect(cls, path: str | os.PathLike, *, sample_stream: bool = False) -> Store:
@@ -100,11 +146,88 @@ class Store(ClientsMixin, SessionsMixin, SettingsMixin, PractitionersMixin):
         return cls(path, connect(path, mode="rw", synchronous=synchronous), synchronous=synchronous)
 
     def reopen(self) -> Store:
-        """Another connection to the same file (for another thread)."""
-        return Store.connect(self.path)
+        """Another connection to the same file (for another thread); read-only where this one is."""
+        if self.access.writable:
+            return Store.connect(self.path)
+        conn, copy_dir = read_only_connection(
+            self._copy_dir / self.path.name if self._copy_dir else self.path
+        )
+        other = Store(self.path, conn)
+        other.access = self.access
+        other._copy_dir = copy_dir
+        return other
 
     def close(self) -> None:
         self.conn.close()
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
+
+    # -- read-only mode ----------------------------------------------------------------------------
+    def on_access_changed(self, listener: Callable[[Access], None]) -> Callable[[], None]:
+        """Call ``listener(access)`` whenever the file becomes writable or read-only (on the thread
+        that changes it: the GUI thread). Returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: listener in self._listeners and self._listeners.remove(listener)
+
+    def set_access(self, access: Access) -> None:
+        self.access = access
+        for listener in list(self._listeners):
+            listener(access)
+
+    def finish_check(self, result: CheckResult) -> None:
+        """The background check of the whole file is done: writable if it passed (the read-only
+        connection is swapped for a read-write one), read-only ``damaged`` if it did not."""
+        if self.access.kind != "checking":
+            return
+        if not result.ok:
+            self.set_access(damaged_access(self.path, result))
+            return
+        try:
+            conn = connect(self.path, mode="rw", synchronous=self.synchronous)
+        except StoreError as exc:
+            self.set_access(read_only_access(str(exc)))
+            return
+        refused = probe_write(conn, self.path)
+        if refused:
+            conn.close()
+            self.set_access(read_only_access(refused))
+            return
+        self._swap(conn)
+        files.tighten(self.path)
+        self.set_access(WRITABLE)
+
+    def _swap(self, conn: sqlite3.Connection) -> None:
+        old = self.conn
+        self.conn = conn
+        self.db = Database(conn, execute_plugins=False)
+        old.close()
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
+
+    # -- backups -----------------------------------------------------------------------------------
+    def second_backup_folder(self) -> Path | None:
+        folder = self.setting("backup_second_folder", "")
+        return Path(folder) if folder else None
+
+    def restore(self, backup: Path) -> Path | None:
+        """Replace this file's content with ``backup`` (after backing the current file up) and reopen
+        it, checked. Close every other connection to the file first. Returns the copy of the file
+        as it was."""
+        second = self.second_backup_folder()
+        self.conn.close()
+        try:
+            return backups.restore_file(self.path, Path(backup), second)
+        finally:
+            opened = open_connection(self.path)
+            self.conn = opened.conn
+            self.db = Database(opened.conn, execute_plugins=False)
+            self.backup_path = opened.backup
+            if self._copy_dir:
+                shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = opened.copy_dir
+            self.set_access(opened.access)
 
     @property
     @sql("reading the schema version")

@@ -14,8 +14,9 @@ from typing import ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from desktop.store.access import WRITABLE
 from desktop.store.connection import Synchronous
-from desktop.store.errors import from_sqlite
+from desktop.store.errors import ReadOnlyError, from_sqlite
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,6 +59,13 @@ class StoreBase:
         self.conn = conn
         self.db = Database(conn, execute_plugins=False)
         self.synchronous = synchronous
+        self.access = WRITABLE
+
+    @property
+    def writable(self) -> bool:
+        """False while the file is read-only (damaged, permissions) or being checked: windows disable
+        their write controls, and every write is refused with ``access.reason``."""
+        return self.access.writable
 
     def _q(self, sql_text: str, params: Sequence | dict = ()) -> list[dict]:
         cur = self.conn.execute(sql_text, params)
@@ -68,6 +76,8 @@ class StoreBase:
     def _write(self, clinical: bool = True) -> Iterator[Database]:
         """One transaction (a savepoint when nested). A clinical record commits with
         ``synchronous=FULL`` even on a connection made for the sample stream (NORMAL)."""
+        if not self.access.writable:
+            raise ReadOnlyError(self.access.reason)
         upgrade = clinical and self.synchronous != "FULL" and not self.conn.in_transaction
         if upgrade:
             self.conn.execute("PRAGMA synchronous = FULL")

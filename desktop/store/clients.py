@@ -29,7 +29,6 @@ class ClientSummary:
     last_visit: dt.date | None
     sensitivity: str
     vacuum_ceiling_kpa: float
-    consent_date: dt.date | None
 
     @property
     def list_name(self) -> str:
@@ -60,8 +59,6 @@ class ClientsMixin(StoreBase):
             "fitzpatrick": c.fitzpatrick,
             "sensitivity": c.sensitivity,
             "concerns": json.dumps(sorted(c.concerns)),
-            "consent_date": iso_date(c.consent_date),
-            "consent_witness": c.consent_witness.strip(),
             "vacuum_ceiling_kpa": c.vacuum_ceiling_kpa,
             "notes": c.notes,
             "archived": int(c.archived),
@@ -78,8 +75,6 @@ class ClientsMixin(StoreBase):
             fitzpatrick=row["fitzpatrick"],
             sensitivity=row["sensitivity"],
             concerns=json.loads(row["concerns"] or "[]"),
-            consent_date=parse_date(row["consent_date"]),
-            consent_witness=row["consent_witness"] or "",
             vacuum_ceiling_kpa=row["vacuum_ceiling_kpa"],
             notes=row["notes"] or "",
             archived=bool(row["archived"]),
@@ -205,7 +200,7 @@ class ClientsMixin(StoreBase):
 
     _SUMMARY_COLUMNS = (
         "c.id, c.first_name, c.last_name, c.date_of_birth, c.phone, c.email, "
-        "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa, c.consent_date"
+        "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa"
     )
 
     @sql("searching the client list")
@@ -243,7 +238,6 @@ class ClientsMixin(StoreBase):
                 last_visit=parse_date(r["last_visit"]),
                 sensitivity=r["sensitivity"],
                 vacuum_ceiling_kpa=r["vacuum_ceiling_kpa"],
-                consent_date=parse_date(r["consent_date"]),
             )
             for r in rows
         ]

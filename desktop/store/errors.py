@@ -30,6 +30,10 @@ class DatabaseTooNewError(DatabaseFileError):
     """The file was written by a newer Abrasio; this version refuses it and leaves it untouched."""
 
 
+class EmptyFileError(DatabaseFileError):
+    """The file exists but is empty (0 bytes): it is not silently made a new clinic file."""
+
+
 class DamagedError(DatabaseFileError):
     """SQLite found the file damaged (``SQLITE_CORRUPT``) or not a database (``SQLITE_NOTADB``)."""
 

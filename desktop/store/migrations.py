@@ -5,12 +5,22 @@ Never edit a released migration; add the next one. ``PRAGMA user_version`` mirro
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from desktop.consent import (
+    DEFAULT_TEMPLATE_BODY,
+    DEFAULT_TEMPLATE_CODE,
+    DEFAULT_TEMPLATE_TITLE,
+    DEFAULT_VALIDITY_MONTHS,
+)
+from desktop.erasure import DEFAULT_RETENTION_YEARS
 from desktop.records import DEFAULT_RULES
+from desktop.series import DEFAULT_PLANNED_SESSIONS
 
 MIGRATION_SET = "abrasio"
 migrations = Migrations(MIGRATION_SET)
@@ -257,6 +267,28 @@ def m006_planned_passes(db: Database) -> None:
     _version(db, 6)
 
 
+@migrations()
+def m007_session_devices(db: Database) -> None:
+    """The handpiece of each session (HELLO's model and serial), one row per segment: a session
+    continued on another device after the practitioner chose so has a second segment."""
+    db["session_devices"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "segment": int,
+            "model": str,
+            "serial": str,
+            "firmware": str,
+            "rate_hz": int,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "treatment_sessions")],
+    )
+    db["session_devices"].create_index(["session_id", "segment"], unique=True)
+    _version(db, 7)
+
+
 # The search indexes' rowid is a client's place in the list (archived, last visit, id), so that
 # "the first 100 matches, last visit first" is the first 100 rowids FTS5 yields in descending order:
 # a keystroke reads what it shows, however many clients match. (Keyed by the client id, a word in
@@ -274,7 +306,7 @@ def _search_key(row: str) -> str:
 
 
 @migrations()
-def m007_search_in_list_order(db: Database) -> None:
+def m008_search_in_list_order(db: Database) -> None:
     """Both search indexes keyed by the client's place in the list (see ``SEARCH_KEY_*``), contentless."""
     for trigger in ("clients_ai", "clients_ad", "clients_au", "clients_words_ai", "clients_words_ad",
                     "clients_words_au"):  # fmt: skip
@@ -301,7 +333,168 @@ def m007_search_in_list_order(db: Database) -> None:
         db.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE ON clients BEGIN {delete} {insert} END")
         db.execute(f"INSERT INTO {table} (rowid, {cols}) SELECT {_search_key('c')}, "
                    f"{', '.join(f'c.{x.strip()}' for x in cols.split(','))} FROM clients c")  # fmt: skip
-    _version(db, int(m007_search_in_list_order.__name__[1:4]))  # renumbering is a rename
+    _version(db, 8)
+
+
+@migrations()
+def m009_signed_consent(db: Database) -> None:
+    """Consent forms (versioned) and the consents clients give: the exact text, the signature (image and
+    strokes), who witnessed, when. The old free-text consent date and witness become records that say
+    what they are ("recorded before signed consent existed"), never a made-up signature."""
+    db.execute(
+        """CREATE TABLE consent_templates (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL, version INTEGER NOT NULL,
+            title TEXT NOT NULL, body TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL, created_by TEXT NOT NULL DEFAULT '',
+            UNIQUE (code, version))"""
+    )
+    # A version, once written, is what clients signed: only whether it is offered may change.
+    db.execute(
+        "CREATE TRIGGER consent_templates_fixed BEFORE UPDATE OF code, version, title, body "
+        "ON consent_templates BEGIN SELECT RAISE(ABORT, 'a consent form version never changes'); END"
+    )
+    db.execute(
+        """CREATE TABLE consents (
+            id INTEGER PRIMARY KEY,
+            client_id INTEGER NOT NULL REFERENCES clients(id),
+            kind TEXT NOT NULL CHECK (kind IN ('signed', 'legacy')),
+            template_code TEXT, template_version INTEGER,
+            title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',
+            signed_on TEXT NOT NULL, signed_at TEXT,
+            signer_name TEXT NOT NULL DEFAULT '',
+            witnessed_by TEXT NOT NULL DEFAULT '',
+            signature_png BLOB, strokes TEXT, pad_width INTEGER, pad_height INTEGER,
+            recorded_at TEXT NOT NULL,
+            CHECK (kind = 'legacy' OR (text != '' AND signature_png IS NOT NULL AND strokes IS NOT NULL
+                                       AND witnessed_by != '')))"""
+    )
+    db.execute("CREATE INDEX consents_by_client ON consents (client_id, signed_on)")
+    db.execute(
+        "CREATE TRIGGER consents_fixed BEFORE UPDATE ON consents "
+        "BEGIN SELECT RAISE(ABORT, 'a consent, once given, never changes'); END"
+    )
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    db["consent_templates"].insert(
+        {
+            "code": DEFAULT_TEMPLATE_CODE,
+            "version": 1,
+            "title": DEFAULT_TEMPLATE_TITLE,
+            "body": DEFAULT_TEMPLATE_BODY,
+            "active": 1,
+            "created_at": now,
+            "created_by": "Abrasio (default form)",
+        }
+    )
+    db.execute(
+        "INSERT INTO consents (client_id, kind, signed_on, witnessed_by, recorded_at) "
+        "SELECT id, 'legacy', consent_date, coalesce(consent_witness, ''), ? FROM clients "
+        "WHERE consent_date IS NOT NULL AND consent_date != ''",
+        [now],
+    )
+    db.execute("ALTER TABLE clients DROP COLUMN consent_date")
+    db.execute("ALTER TABLE clients DROP COLUMN consent_witness")
+    db["settings"].insert({"key": "consent_validity_months", "value": json.dumps(DEFAULT_VALIDITY_MONTHS)})
+    _version(db, 9)
+
+
+@migrations()
+def m010_client_screening(db: Database) -> None:
+    """The screening as the client answered it on screen (their words, the questions they saw), with
+    what the practitioner confirmed after reviewing it."""
+    db["screening_questionnaires"].create(
+        {
+            "id": int,
+            "client_id": int,
+            "answered_at": str,
+            "answers": str,
+            "reviewed_at": str,
+            "reviewed_by": str,
+            "confirmed": str,
+            "differences": str,
+        },
+        pk="id",
+        foreign_keys=[("client_id", "clients", "id")],
+        not_null={"client_id", "answered_at", "answers"},
+    )
+    db["screening_questionnaires"].create_index(["client_id", "answered_at"])
+    _version(db, 10)
+
+
+@migrations()
+def m011_series(db: Database) -> None:
+    """Treatment series: how many sessions are planned, how far apart. Sessions are numbered within the
+    series whose dates cover them (nothing is stored on the session)."""
+    db["treatment_series"].create(
+        {
+            "id": int,
+            "client_id": int,
+            "started_on": str,
+            "planned_sessions": int,
+            "interval_days": int,
+            "ended_on": str,
+            "note": str,
+            "created_at": str,
+            "created_by": str,
+        },
+        pk="id",
+        foreign_keys=[("client_id", "clients", "id")],
+        not_null={"client_id", "started_on", "planned_sessions", "interval_days"},
+    )
+    db["treatment_series"].create_index(["client_id", "started_on"])
+    db["treatment_series"].create_index(["ended_on"])
+    db["settings"].insert_all(
+        [
+            {"key": "series_planned_sessions", "value": json.dumps(DEFAULT_PLANNED_SESSIONS)},
+            # names this database in calendar files' event UIDs
+            {"key": "database_id", "value": json.dumps(uuid.uuid4().hex)},
+        ]
+    )
+    _version(db, 11)
+
+
+@migrations()
+def m012_erasure(db: Database) -> None:
+    """Erasures: who erased which client when, why, and what is kept until when. No foreign key: a full
+    erasure deletes the client row this refers to."""
+    db["erasures"].create(
+        {
+            "id": int,
+            "client_id": int,
+            "erased_at": str,
+            "erased_by": str,
+            "scope": str,
+            "keep_until": str,
+            "reason": str,
+            "details": str,
+        },
+        pk="id",
+        not_null={"client_id", "erased_at", "scope"},
+    )
+    db["erasures"].create_index(["client_id"])
+    db["settings"].insert({"key": "retention_years", "value": json.dumps(DEFAULT_RETENTION_YEARS)})
+    _version(db, 12)
+
+
+@migrations()
+def m013_photos(db: Database) -> None:
+    """Before/after photos of a session at a standard angle, metadata-free JPEGs with thumbnails."""
+    db.execute(
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES treatment_sessions(id),
+            angle TEXT NOT NULL
+                CHECK (angle IN ('front', 'left45', 'left90', 'right45', 'right90', 'closeup')),
+            stage TEXT NOT NULL DEFAULT 'before' CHECK (stage IN ('before', 'after')),
+            area TEXT NOT NULL DEFAULT '',
+            width INTEGER NOT NULL, height INTEGER NOT NULL,
+            image BLOB NOT NULL, thumb BLOB NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL, imported_by TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX photos_by_session ON photos (session_id, angle)")
+    _version(db, 13)
 
 
 MIGRATION_NAMES = [m.name for m in migrations._migrations]

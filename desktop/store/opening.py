@@ -1,21 +1,38 @@
-"""Opening a database file and checking it: the header, the schema version, migrations, backups.
+"""Opening a database file and checking it: the header, the schema version, soundness, permissions,
+migrations, backup copies.
 
-Opening an existing file: it is checked read-only first; a file from a newer Abrasio is refused
-untouched; before pending migrations run, a backup copy is taken beside it (SQLite's online backup).
+- A missing file is created (0600, in a folder created 0700). An existing empty file is refused
+  (``EmptyFileError``): a sync tool or a disk error may have emptied the clinic's file, so a new one
+  is made there only when the user says so (``replace_empty``).
+- An existing file is first looked at read-only: not an SQLite file, another program's database or a
+  file from a newer Abrasio is refused untouched; a file whose clinical tables fail ``quick_check`` is
+  opened read-only (``Access.kind == "damaged"``), never written.
+- A file or folder this account cannot write is opened read-only (``"read_only"``), the cause named.
+- Otherwise the file is opened read-write; before pending migrations run, the whole file is checked
+  and a backup copy is taken beside it (SQLite's online backup).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import sqlite3
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from desktop.store import checks, files
+from desktop.store.access import CHECKING, WRITABLE, Access, damaged_access, read_only_access
 from desktop.store.connection import connect
 from desktop.store.errors import (
+    DamagedError,
     DatabaseFileError,
     DatabaseTooNewError,
+    EmptyFileError,
+    ReadOnlyError,
     StoreBugError,
     StoreError,
     from_sqlite,
@@ -25,8 +42,24 @@ from desktop.store.migrations import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERS
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def inspect_file(path: Path) -> tuple[list[str], int]:
-    """Read-only look at an existing file: (applied migration names, user_version).
+@dataclass
+class Opened:
+    conn: sqlite3.Connection
+    access: Access
+    backup: Path | None = None  # the copy taken before this open's migrations
+    copy_dir: Path | None = None  # a private copy read instead of the file (read-only folder + -wal)
+
+
+@dataclass
+class _Look:
+    names: list[str]
+    version: int
+    check: checks.CheckResult
+
+
+def inspect_file(path: Path, full: bool = False) -> _Look:
+    """Read-only look at an existing file: applied migrations, user_version, ``quick_check`` (the
+    clinical tables, or with ``full`` the whole file).
 
     Raises DatabaseFileError when it is not a usable SQLite database. Call it only before this process
     has SQLite connections to the file (see ``Store.connect``).
@@ -38,12 +71,7 @@ def inspect_file(path: Path) -> tuple[list[str], int]:
         raise DatabaseFileError(f"Cannot read the database file {path}: {exc.strerror}.") from exc
     if head and head != SQLITE_MAGIC:
         raise DatabaseFileError(f"{path} is not an Abrasio database (it is not an SQLite file).")
-    # Read-only; and where no -wal file is beside it, immutable, so not even -shm/-wal files appear.
-    wal = Path(f"{path}-wal").exists()
-    try:
-        conn = connect(path, mode="ro", immutable=not wal)
-    except StoreError as exc:
-        raise DatabaseFileError(f"{path} is damaged or not a database: {exc}") from exc
+    conn, copy_dir = read_only_connection(path)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -56,15 +84,20 @@ def inspect_file(path: Path) -> tuple[list[str], int]:
                     [MIGRATION_SET],
                 )
             ]
+        elif tables:
+            raise DatabaseFileError(
+                f"{path} is an SQLite database, but not one of Abrasio's (it has other tables)."
+            )
+        check = checks.quick_check(conn, skip=() if full else (checks.TRACE_TABLE,))
     except sqlite3.DatabaseError as exc:
-        raise DatabaseFileError(f"{path} is damaged or not a database: {exc}.") from exc
+        raise DamagedError(
+            f"{path} is damaged or not a database: {exc}. Nothing in it can be read; restore a backup."
+        ) from exc
     finally:
         conn.close()
-    if tables and "_sqlite_migrations" not in tables:
-        raise DatabaseFileError(
-            f"{path} is an SQLite database, but not one of Abrasio's (it has other tables)."
-        )
-    return names, version
+        if copy_dir:
+            shutil.rmtree(copy_dir, ignore_errors=True)
+    return _Look(names, version, check)
 
 
 def check_version(path: Path, names: list[str], version: int) -> None:
@@ -90,37 +123,135 @@ def backup_copy(src: sqlite3.Connection, path: Path, version: int) -> Path:
 
 
 def backup_into(src: sqlite3.Connection, dest: Path) -> None:
-    """SQLite's online backup of ``src`` into a new file ``dest`` (rollback journal, self-contained)."""
-    target = connect(dest, mode="rwc", wal=False)
+    """SQLite's online backup of ``src`` into a new private file ``dest`` (rollback journal, one
+    self-contained file)."""
+    files.create_private(dest)
+    target = connect(dest, mode="rw", wal=False)
     try:
         src.backup(target)
     finally:
         target.close()
 
 
-def open_connection(path: Path, stop_before: str | None = None) -> tuple[sqlite3.Connection, Path | None]:
-    """Open (creating if needed) and migrate: (the connection, the backup taken before migrating)."""
-    existing = path.exists() and path.stat().st_size > 0
-    if existing:
-        names, version = inspect_file(path)
-        check_version(path, names, version)
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseFileError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from exc
-        names = []
+def read_only_connection(path: Path) -> tuple[sqlite3.Connection, Path | None]:
+    """A connection that never writes the file: (connection, private copy's folder or None).
+
+    Without a ``-wal`` beside it the file is opened immutable (no ``-shm``/``-wal`` appear). With one,
+    SQLite needs a ``-shm`` beside it; where the folder is read-only and there is none, the file and
+    its ``-wal`` are copied into a private temporary folder and the copy is read instead.
+    """
+    wal = Path(f"{path}-wal").exists()
     try:
-        conn = connect(path, mode="rwc", synchronous="FULL")
+        conn = connect(path, mode="ro", immutable=not wal)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise from_sqlite(exc, f"reading {path}") from exc
+        return conn, None
+    except (DamagedError, StoreBugError):
+        raise
+    except StoreError:
+        if not wal:
+            raise
+    copy_dir = Path(tempfile.mkdtemp(prefix="abrasio-read-only-"))
+    try:
+        copy = copy_dir / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+        return connect(copy, mode="ro"), copy_dir
+    except BaseException:
+        shutil.rmtree(copy_dir, ignore_errors=True)
+        raise
+
+
+def write_problem(path: Path) -> str | None:
+    """Why this account cannot write the file or its folder (SQLite writes ``-wal``/``-shm`` beside it)."""
+    if not os.access(path, os.W_OK):
+        return f"the file {path} is read-only for this account"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"its folder {path.parent} is read-only for this account"
+    return None
+
+
+def _read_only(path: Path, access: Access, pending: list[str]) -> Opened:
+    if pending:
+        raise ReadOnlyError(
+            f"{path} needs upgrading to this version of Abrasio, but cannot be written now: "
+            f"{access.reason} The file has not been changed."
+        )
+    conn, copy_dir = read_only_connection(path)
+    return Opened(conn, access, copy_dir=copy_dir)
+
+
+def open_connection(
+    path: Path,
+    stop_before: str | None = None,
+    *,
+    replace_empty: bool = False,
+    full_check: bool = True,
+) -> Opened:
+    """Open (creating if needed), check and migrate; see the module's docstring.
+
+    ``full_check=False``: only the clinical tables are checked here; the file opens read-only with
+    ``Access.kind == "checking"`` and the caller runs ``full_check`` in the background, then
+    ``Store.finish_check``.
+    """
+    if not path.exists():
+        try:
+            files.make_private_folder(path.parent)
+            files.create_private(path)
+        except OSError as exc:
+            raise DatabaseFileError(f"Cannot create {path}: {exc.strerror}.") from exc
+        existing = False
+    elif path.stat().st_size == 0:
+        if not replace_empty:
+            raise EmptyFileError(
+                f"The clinic file {path} is empty (0 bytes): something (a sync tool, a disk error) "
+                "has emptied it. Restore a backup, or start a new clinic file there."
+            )
+        existing = False
+    else:
+        existing = True
+
+    names: list[str] = []
+    if existing:
+        look = inspect_file(path)
+        names = look.names
+        check_version(path, names, look.version)
+        pending = [n for n in MIGRATION_NAMES if n not in names]
+        if not look.check.ok:
+            return _read_only(path, damaged_access(path, look.check), pending)
+        problem = write_problem(path)
+        if problem:
+            return _read_only(path, read_only_access(problem), pending)
+        if pending or full_check:
+            look = inspect_file(path, full=True)
+            if not look.check.ok:
+                return _read_only(path, damaged_access(path, look.check), pending)
+        elif not full_check:
+            conn, copy_dir = read_only_connection(path)
+            return Opened(conn, CHECKING, copy_dir=copy_dir)
+
+    try:
+        conn = connect(path, mode="rw", synchronous="FULL")
     except StoreError as exc:
+        if existing and isinstance(exc, ReadOnlyError | DatabaseFileError) and _refuses_writes(exc):
+            return _read_only(path, read_only_access(str(exc)), [])
         raise DatabaseFileError(f"Cannot open {path}: {exc}") from exc
+    if existing:
+        refused = probe_write(conn, path)
+        if refused:
+            conn.close()
+            return _read_only(path, read_only_access(refused), pending)
+    files.tighten(path)
     db = Database(conn, execute_plugins=False)
     backup: Path | None = None
     try:
-        pending = [m.name for m in migrations.pending(db)]
-        if stop_before in pending:
-            pending = pending[: pending.index(stop_before)]
-        if pending and existing and names:
+        todo = [m.name for m in migrations.pending(db)]
+        if stop_before in todo:
+            todo = todo[: todo.index(stop_before)]
+        if todo and existing and names:
             backup = backup_copy(conn, path, len(names))
         migrations.apply(db, stop_before=stop_before)
     except sqlite3.Error as exc:
@@ -135,4 +266,36 @@ def open_connection(path: Path, stop_before: str | None = None) -> tuple[sqlite3
     except Exception as exc:
         conn.close()
         raise StoreBugError(f"Upgrading {path} failed and was rolled back: {exc!r}") from exc
-    return conn, backup
+    return Opened(conn, WRITABLE, backup)
+
+
+def _refuses_writes(exc: StoreError) -> bool:
+    return isinstance(exc, ReadOnlyError) or getattr(exc, "code", "") in ("SQLITE_CANTOPEN", "SQLITE_PERM")
+
+
+def probe_write(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Take the write lock for a moment: where SQLite refuses it, why (nothing is written)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        err = from_sqlite(exc, f"opening {path} for writing")
+        if _refuses_writes(err):
+            return f"SQLite cannot write {path} ({exc})"
+        raise err from exc
+    return None
+
+
+def full_check(path: Path) -> checks.CheckResult:
+    """The whole file's ``quick_check`` on a connection of its own (run it off the GUI thread).
+
+    A file too damaged to be read counts as damaged everywhere."""
+    conn, copy_dir = read_only_connection(path)
+    try:
+        return checks.quick_check(conn)
+    except sqlite3.DatabaseError as exc:
+        return checks.CheckResult((str(exc),), ("the whole file",))
+    finally:
+        conn.close()
+        if copy_dir:
+            shutil.rmtree(copy_dir, ignore_errors=True)

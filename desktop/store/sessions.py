@@ -53,6 +53,26 @@ class SessionRow:
         return dt.datetime.fromisoformat(self.started_at)
 
 
+# A session whose handpiece never delivered a sample: ended, but no treatment on record (it is not the
+# client's last visit).
+NO_SAMPLES = "no_samples"
+VISITS = ("completed", "interrupted", "closed")  # statuses that are a treatment that took place
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """The handpiece of a session's segment, as its HELLO named it."""
+
+    segment: int
+    model: str
+    serial: str
+    firmware: str
+    rate_hz: int
+
+    def __str__(self) -> str:
+        return f"{self.model}, serial {self.serial} (firmware {self.firmware}, {self.rate_hz} samples/s)"
+
+
 @dataclass(frozen=True)
 class MarkerRow:
     """A marker the practitioner dropped: session time ``t`` (s) and an optional label."""
@@ -270,8 +290,35 @@ class SessionsMixin(StoreBase):
                 session_id,
                 {"ended_at": ended_at or now_iso(), "status": status, "summary": json.dumps(summary)},
             )
-            self._visited(row[0]["client_id"], row[0]["started_at"])
+            if status in VISITS:
+                self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log(who, "session", session_id, status, summary)
+
+    @sql("recording the session's handpiece")
+    def set_session_device(self, session_id: int, segment: int, hello) -> None:
+        """The handpiece that identified itself (``device.protocol.Hello``) for a segment of a session."""
+        with self._write():
+            self.db["session_devices"].upsert(
+                {
+                    "session_id": session_id,
+                    "segment": segment,
+                    "model": hello.model,
+                    "serial": hello.serial,
+                    "firmware": hello.firmware,
+                    "rate_hz": hello.rate_hz,
+                    "at": now_iso(),
+                },
+                pk=("session_id", "segment"),
+            )
+
+    @sql("reading the session's handpiece")
+    def session_devices(self, session_id: int) -> list[DeviceRow]:
+        return [
+            DeviceRow(r["segment"], r["model"], r["serial"], r["firmware"], r["rate_hz"])
+            for r in self._q(
+                "SELECT * FROM session_devices WHERE session_id = ? ORDER BY segment", [session_id]
+            )
+        ]
 
     def _visited(self, client_id: int, started_at: str) -> None:
         """A session took place: the client's last visit is the latest session start."""
@@ -334,12 +381,16 @@ class SessionsMixin(StoreBase):
 
     @sql("marking the session interrupted")
     def mark_interrupted(self, session_id: int) -> None:
-        row = self._q("SELECT client_id, started_at FROM treatment_sessions WHERE id = ?", [session_id])
+        row = self._q(
+            "SELECT client_id, started_at, samples_recorded FROM treatment_sessions WHERE id = ?",
+            [session_id],
+        )
         with self._write():
             self.conn.execute(
                 "UPDATE treatment_sessions SET status = 'interrupted', ended_at = coalesce(ended_at, "
                 "heartbeat_at) WHERE id = ? AND status = 'recording'",
                 [session_id],
             )
-            self._visited(row[0]["client_id"], row[0]["started_at"])
+            if row[0]["samples_recorded"]:  # no sample recorded: no treatment on record, no visit
+                self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log("", "session", session_id, "interrupted", {})

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FORMAT = 1
+SEQ_MOD = 1 << 32
 _HEAD = struct.Struct("<BI")  # format, n
 
 
@@ -61,14 +62,28 @@ def pack(seq: np.ndarray, t: np.ndarray, vacuum_kpa: np.ndarray, flags: np.ndarr
     return TraceBlock(t0, seq0, n, float(centi.max()) / 100.0, data)
 
 
+class DamagedBlockError(ValueError):
+    """A stored block that cannot be read back: short, damaged, or of a format this Abrasio lacks."""
+
+
 def unpack(t0: float, seq0: int, data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The block's arrays, or DamagedBlockError saying what is wrong with it (never another error)."""
+    if len(data) < _HEAD.size:
+        raise DamagedBlockError(f"trace block is damaged (only {len(data)} bytes)")
     fmt, n = _HEAD.unpack_from(data)
     if fmt != FORMAT:
-        raise ValueError(f"trace block format {fmt} is not known to this Abrasio")
-    raw = zlib.decompress(data[_HEAD.size :])
+        raise DamagedBlockError(f"trace block format {fmt} is not known to this Abrasio")
+    try:
+        raw = zlib.decompress(data[_HEAD.size :])
+    except zlib.error as exc:
+        raise DamagedBlockError(f"trace block is damaged ({exc})") from None
     if len(raw) != n * 11:
-        raise ValueError("trace block is damaged (wrong length)")
-    seq = np.cumsum(_unshuffle(raw, np.uint32, n, 0), dtype=np.int64) + seq0
+        raise DamagedBlockError("trace block is damaged (wrong length)")
+    # Sequence numbers are the device's u32 counter: sum the steps modulo 2**32, so a device restart
+    # inside a block (100, 101, 102, 0, 1 …: a "negative" step) and a wrap both come back exactly.
+    steps = _unshuffle(raw, np.uint32, n, 0)
+    seq = (np.cumsum(steps, dtype=np.uint64) + np.uint64(seq0 % SEQ_MOD)) % np.uint64(SEQ_MOD)
+    seq = seq.astype(np.int64)
     t = np.cumsum(_unshuffle(raw, np.int32, n, 4 * n), dtype=np.int64) / 1e6 + t0
     vac = np.cumsum(_unshuffle(raw, np.int16, n, 8 * n), dtype=np.int32) / 100.0
     flags = np.frombuffer(raw, np.uint8, n, 10 * n).copy()

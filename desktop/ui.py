@@ -1,0 +1,40 @@
+"""Small pieces the consent, series, recall, screening and erasure windows share.
+
+Names and form text are never HTML: labels and message boxes here show plain text. Message boxes open
+window-modal and return at once (``open()``), so the GUI thread never sits in a nested event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+
+def plain(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
+    """A label that never interprets its text as HTML."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def error_box(parent: QWidget, title: str, text: str) -> QMessageBox:
+    """Tell the user what went wrong, in words; the window behind keeps what they typed."""
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.open()
+    return box
+
+
+def ask(parent: QWidget, title: str, text: str, yes: QMessageBox.StandardButton, then: Callable[[], object]):
+    """Ask before something that cannot be undone; ``then`` runs only if the user chose ``yes``."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, yes | QMessageBox.StandardButton.Cancel, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.buttonClicked.connect(lambda b: box.standardButton(b) == yes and then())
+    box.open()
+    return box

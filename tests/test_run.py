@@ -1,0 +1,398 @@
+"""SessionRun with a fake link and a fake clock: every step is synchronous, no real time passes.
+
+The recorder is the real one on a real SQLite file (it has its own thread; the tests wait on it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from desktop.records import Client
+from desktop.session.recorder import TraceRecorder
+from desktop.session.run import AUDIO_PAUSE_S, HIGH_REPEAT_S, SessionRun
+from tests.conftest import until
+from tests.fakes import FakeClock, FakeLink, idle, play
+
+CEILING = 30.0
+
+
+def glide(t):
+    """Gliding strokes: a dip-and-recover every 1.2 s, as the simulator's tip does."""
+    phase = np.mod(t, 1.2)
+    return np.where(phase < 0.35, 24.0 * (1 - 0.18 * np.sin(np.pi * phase / 0.35)), 24.0)
+
+
+def surge(t):
+    """Gliding with the suction 12 kPa too high: above the 30 kPa ceiling, strokes and all."""
+    return glide(t) + 12.0
+
+
+@pytest.fixture
+def session(store):
+    cid = store.add_client(Client("Run", "Test", vacuum_ceiling_kpa=CEILING))
+    return store.create_session(cid, "test", ceiling_kpa=CEILING, set_point_kpa=24.0)
+
+
+@pytest.fixture
+def make(store, session):
+    recorders = []
+    sid = session
+
+    def make_run(**kw):
+        clock = FakeClock()
+        link = FakeLink(clock)
+        rec = TraceRecorder(store.path, session)
+        recorders.append(rec)
+        kw.setdefault("ceiling_kpa", CEILING)
+        kw.setdefault("set_point_kpa", 24.0)
+        kw.setdefault("on_device", lambda s, hello, seg: s.set_session_device(sid, seg, hello))
+        run = SessionRun(link, rec, clock=clock, wall=lambda: 1_790_000_000.0 + clock(), **kw)
+        return run, link, clock
+
+    yield make_run
+    for rec in recorders:
+        rec.close()
+
+
+# -- no usable samples: always an alarm ---------------------------------------------------------
+
+
+def test_a_port_that_never_opens_alarms_after_two_seconds(make):
+    run, link, clock = make()
+    link.reason = "could not open port /dev/ttyUSB9: No such file or directory"
+    idle(run, clock, 1.95)
+    assert run.engine.highest() is None and run.snapshot().status == "connecting"
+    idle(run, clock, 0.1)
+    snap = run.snapshot()
+    assert snap.banner.kind == "not_connected" and snap.banner.priority == "low"
+    assert snap.banner_text.startswith("* Handpiece not connected (could not open port /dev/ttyUSB9")
+    assert snap.status == "not connected" and snap.readout_kpa is None
+
+
+def test_connected_but_silent_is_no_signal(make):
+    run, link, clock = make()
+    link.connect()
+    run.step()
+    idle(run, clock, 1.9)
+    assert run.engine.highest() is None
+    idle(run, clock, 0.2)
+    assert run.engine.find("no_signal").message == "No samples from the handpiece"
+    assert run.snapshot().status == "no signal"
+
+
+def test_no_signal_one_second_after_the_last_sample_and_it_clears(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 1.0)
+    assert run.engine.alarms == [] and run.snapshot().readout_kpa == pytest.approx(25.0)
+    idle(run, clock, 1.0, tick=0.02)  # exactly 1 s: not yet
+    assert run.engine.find("no_signal") is None
+    idle(run, clock, 0.04, tick=0.02)
+    assert run.engine.find("no_signal").message == "No signal from the handpiece"
+    snap = run.snapshot()
+    assert snap.status == "no signal" and snap.readout_kpa is None
+    play(run, link, clock, 0.1)
+    assert run.engine.find("no_signal") is None
+
+
+def test_disconnected_has_its_own_alarm_and_readout(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 1.0)
+    link.unplug()
+    run.step()
+    assert run.engine.find("disconnected") is not None
+    assert run.snapshot().status == "disconnected"
+
+
+# -- over the ceiling ------------------------------------------------------------------------
+
+
+def test_readout_is_over_the_ceiling_while_the_vacuum_is(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.5)
+    assert not run.snapshot().over_ceiling
+    play(run, link, clock, 0.5, vacuum=35.0)
+    snap = run.snapshot()
+    assert snap.over_ceiling and snap.banner.kind == "over_ceiling" and snap.banner_text.startswith("***")
+    assert snap.banner.peak_kpa == 35.0
+
+
+def test_a_high_alarm_that_ended_unacknowledged_stays_latched_until_acknowledged(make):
+    run, link, clock = make(dwell_s=60)
+    link.connect()
+    play(run, link, clock, 1.0)
+    play(run, link, clock, 3.2, vacuum=36.0)
+    play(run, link, clock, 5.0)  # back under: the condition ends
+    over = run.engine.alarms[0]
+    assert over.kind == "over_ceiling" and not over.active and over.latched
+    snap = run.snapshot()
+    assert snap.banner.key == over.key and snap.showing == 1
+    assert snap.banner_text.startswith("*** above the ceiling for 3.2 s at ")
+    assert not snap.over_ceiling
+    run.acknowledge("Dr K")
+    snap = run.snapshot()
+    assert snap.banner is None and snap.banner_text == "No alarms" and snap.showing == 0
+    assert snap.alarms[0].acknowledged_by == "Dr K"  # still in the session's alarm list
+
+
+def test_a_medium_alarm_does_not_latch(make):
+    run, link, clock = make(dwell_s=3.0)
+    link.connect()
+    play(run, link, clock, 4.0)  # held still: dwell
+    assert run.engine.find("dwell") is not None
+    play(run, link, clock, 0.5, contact=False)  # lifted
+    assert run.engine.showing() == []
+
+
+# -- acknowledgement and sound ---------------------------------------------------------------
+
+
+def test_acknowledging_silences_the_present_alarm_and_a_new_one_sounds(make):
+    run, link, clock = make(dwell_s=3.0)
+    link.connect()
+    play(run, link, clock, 0.5, vacuum=glide)
+    assert not run.sound_due()
+    play(run, link, clock, 0.2, vacuum=surge)
+    assert run.sound_due()  # a new high alarm sounds at once
+    assert not run.sound_due()  # …once
+    play(run, link, clock, HIGH_REPEAT_S - 0.1, vacuum=surge)
+    assert not run.sound_due()
+    play(run, link, clock, 0.2, vacuum=surge)
+    assert run.sound_due()  # and again every 3 s while unacknowledged
+    run.acknowledge("Dr K")
+    play(run, link, clock, HIGH_REPEAT_S + 1, vacuum=surge)
+    assert [a.kind for a in run.engine.active()] == ["over_ceiling"]
+    assert not run.sound_due()  # acknowledged: silent while it lasts (visual stays)
+    assert run.snapshot().banner.kind == "over_ceiling"
+    # a new alarm condition afterwards sounds again (the tip now held still: dwell)
+    play(run, link, clock, 3.5, vacuum=24.0)
+    assert run.engine.find("dwell") is not None and not run.engine.find("dwell").acknowledged
+    assert run.sound_due()
+
+
+def test_a_new_over_ceiling_after_an_acknowledged_one_sounds(make):
+    run, link, clock = make(dwell_s=60)
+    link.connect()
+    play(run, link, clock, 0.5, vacuum=36.0)
+    assert run.sound_due()
+    run.acknowledge("Dr K")
+    play(run, link, clock, 1.0, vacuum=24.0)
+    assert not run.sound_due()
+    play(run, link, clock, 0.5, vacuum=36.0)  # a second surge: a new condition
+    assert len([a for a in run.engine.alarms if a.kind == "over_ceiling"]) == 2
+    assert run.sound_due()
+
+
+def test_audio_pause_counts_down_and_ends_on_time(make):
+    run, link, clock = make(dwell_s=60)
+    link.connect()
+    play(run, link, clock, 0.5)
+    run.pause_audio()
+    assert run.snapshot().audio_paused_s == 120
+    play(run, link, clock, 0.5, vacuum=36.0)
+    assert not run.sound_due()  # paused: nothing sounds
+    clock.advance(AUDIO_PAUSE_S - 0.5 - 0.01)
+    assert run.audio_paused_s() == 1
+    assert not run.sound_due()
+    clock.advance(0.02)
+    assert run.audio_paused_s() == 0
+    assert run.sound_due()  # the unacknowledged alarm sounds once the pause is over
+    assert math.isinf(run.audio_paused_until) is False
+
+
+# -- banner order ----------------------------------------------------------------------------
+
+
+def test_banner_shows_the_highest_priority_then_the_newest_and_a_count(make):
+    run, link, clock = make(dwell_s=3.0, planned_passes=3)
+    link.connect()
+    play(run, link, clock, 0.5, vacuum=glide)
+    play(run, link, clock, 0.3, vacuum=surge)  # high
+    play(run, link, clock, 3.5, vacuum=36.0)  # …then held still: dwell (medium), newer
+    snap = run.snapshot()
+    assert {a.kind for a in snap.alarms if a.active} == {"over_ceiling", "dwell"}
+    assert snap.banner.kind == "over_ceiling" and snap.showing == 2
+    run.check_passes({"cheeks": 5})  # another medium, newer still
+    snap = run.snapshot()
+    assert snap.banner.kind == "over_ceiling" and snap.showing == 3
+    play(run, link, clock, 4.0, vacuum=glide)  # the high one and the dwell end…
+    run.acknowledge("Dr K")  # …the high one latched: acknowledged; passes resolved
+    assert run.snapshot().showing == 0
+    play(run, link, clock, 3.5, vacuum=24.0)  # held still again: a new dwell
+    run.check_passes({"cheeks": 6})  # and newer than it, a new passes alarm
+    snap = run.snapshot()
+    assert snap.banner.kind == "passes" and snap.showing == 2
+    assert snap.banner_text == "** Passes beyond the plan: Cheeks 6 of 3"
+
+
+def test_passes_beyond_the_plan_is_resolved_by_acknowledging(make):
+    run, link, clock = make(planned_passes=3)
+    link.connect()
+    play(run, link, clock, 0.5, vacuum=glide)
+    run.check_passes({"cheeks": 4})
+    assert run.engine.find("passes").message == "Passes beyond the plan: Cheeks 4 of 3"
+    run.acknowledge("Dr K")
+    assert run.engine.find("passes") is None and run.snapshot().showing == 0
+    run.check_passes({"cheeks": 4})  # the same counts again: stays resolved
+    assert run.engine.find("passes") is None
+    run.check_passes({"cheeks": 5})  # a new count: a new alarm
+    assert run.engine.find("passes").message == "Passes beyond the plan: Cheeks 5 of 3"
+
+
+# -- the device ------------------------------------------------------------------------------
+
+
+def test_set_point_is_sent_once_per_connection(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.2)
+    assert link.set_points == [24.0]
+    link.unplug()
+    run.step()
+    link.connect()
+    play(run, link, clock, 0.2)
+    assert link.set_points == [24.0, 24.0]
+
+
+def test_another_device_on_the_port_is_a_high_alarm_and_its_samples_stay_out(make, store, session):
+    seen = []
+    run, link, clock = make(on_device=lambda store, hello, seg: seen.append((hello.serial, seg)))
+    link.connect(serial="SN-1")
+    play(run, link, clock, 1.0)
+    received = run.samples_received
+    link.unplug()
+    run.step()
+    link.rate = 500
+    link.connect(serial="SN-2", model="Other H-9")
+    play(run, link, clock, 1.0)
+    assert run.samples_received == received and run.held_out == 500
+    snap = run.snapshot()
+    assert snap.banner.kind == "wrong_device" and snap.banner.priority == "high"
+    assert "Other H-9, serial SN-2" in snap.banner_text and snap.status == "wrong handpiece"
+    assert snap.wrong_device == "Other H-9, serial SN-2"
+    assert run.sound_due()
+    assert run.accept_device()  # the practitioner continues with it: a new segment
+    play(run, link, clock, 1.0)
+    assert run.samples_received == received + 500 and run.segment == 2
+    assert run.engine.find("wrong_device") is None
+    until(lambda: seen == [("SN-1", 1), ("SN-2", 2)])
+
+
+def test_samples_before_the_hello_stay_out(make):
+    run, link, clock = make()
+    link.connect(hello=False)
+    play(run, link, clock, 0.5)
+    assert run.samples_received == 0 and run.held_out == 500
+
+
+def test_a_replug_of_the_same_device_counts_what_it_missed_and_raises_no_dwell(make):
+    run, link, clock = make(dwell_s=3.0)
+    link.connect()
+    play(run, link, clock, 2.0, vacuum=glide)
+    link.unplug()
+    run.step()
+    idle(run, clock, 1.0)
+    link.seq += 1000  # the device kept counting while unplugged
+    link.device_t += 1.0
+    link.connect()
+    play(run, link, clock, 1.0, vacuum=glide)
+    assert run.engine.find("dwell") is None and [a.kind for a in run.engine.alarms] == ["disconnected"]
+    assert run.lost == 1000  # what it took while unplugged, by its sequence numbers
+    ((at, gap),) = run.disconnections
+    assert 1.0 <= gap <= 1.1 and 1.9 < at < 2.1
+    snap = run.snapshot()
+    assert np.isnan(snap.v).sum() == 1  # drawn as a gap, not a straight line
+    assert run.summary()["disconnections"] == [[round(at, 1), round(gap, 1)]]
+
+
+def test_a_replug_of_a_restarted_device_counts_the_gap_by_its_rate(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 1.0)
+    link.unplug()
+    run.step()
+    idle(run, clock, 0.5)
+    link.restart()
+    link.connect()
+    play(run, link, clock, 0.5)
+    ((_, gap),) = run.disconnections
+    assert run.lost == round(gap * 1000) - 1
+
+
+def test_link_losses_are_counted_and_raise_a_technical_alarm(make):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.5)
+    link.frames_lost = 37
+    play(run, link, clock, 0.1)
+    assert run.lost == 37 and run.engine.find("losing_frames") is not None
+    play(run, link, clock, 5.0)
+    assert run.engine.find("losing_frames") is None
+
+
+# -- the session clock and the end -----------------------------------------------------------
+
+
+def test_every_alarm_ends_at_or_after_its_start_on_one_clock(make, store, session):
+    run, link, clock = make(dwell_s=3.0)
+    link.reason = "no such port"
+    idle(run, clock, 2.5)  # not connected: a tick alarm at host time
+    link.connect()
+    play(run, link, clock, 4.0)  # samples, then dwell
+    link.unplug()
+    run.step()
+    done = []
+    run.end(
+        None,
+        lambda s, summary, status: s.finish_session(session, summary, "t", status=status),
+        lambda summary, ok, err: done.append((summary, ok)),
+    )
+    until(lambda: done)
+    stored = store.alarms(session)
+    assert {a.kind for a in stored} >= {"not_connected", "dwell", "disconnected"}
+    assert all(a.ended is not None and a.ended >= a.started for a in stored)
+
+
+def test_a_session_that_never_had_a_sample_is_not_completed(make, store, session):
+    run, _link, clock = make()
+    idle(run, clock, 3.0)
+    done = []
+    statuses = []
+
+    def finish(s, summary, status):
+        statuses.append(status)
+        s.finish_session(session, summary, "t", status=status)
+
+    run.end({"notes": "typed"}, finish, lambda summary, ok, err: done.append(ok))
+    until(lambda: done == [True])
+    assert statuses == ["no_samples"]
+    assert store.notes(session)["notes"] == "typed"
+    assert store.session(session).status == "no_samples"
+    assert store.client(store.session(session).client_id).last_visit is None  # not a visit
+
+
+def test_ending_records_every_sample_and_the_summary(make, store, session):
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 2.0, vacuum=glide)
+    run.drop_marker("left cheek")
+    done = []
+    run.end(
+        None,
+        lambda s, summary, status: s.finish_session(session, summary, "t", status=status),
+        lambda summary, ok, err: done.append(summary),
+    )
+    until(lambda: done)
+    assert link.closed
+    summary = done[0]
+    assert summary["samples"] == 2000 == len(store.load_trace(session)["seq"])
+    assert summary["device"] == "Abrasio H-2, serial SN-1"
+    assert store.session(session).status == "completed"
+    assert [m.label for m in store.markers(session)] == ["left cheek"]
+    (device,) = store.session_devices(session)
+    assert (device.segment, device.model, device.serial, device.rate_hz) == (1, "Abrasio H-2", "SN-1", 1000)
