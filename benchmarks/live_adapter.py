@@ -1,15 +1,16 @@
-"""Everything the benchmarks know about the live session window's insides, in one place.
+"""Everything the benchmarks know about the live session's insides, in one place.
 
-The measures drive and observe the live window only through ``LiveAdapter`` (and the few helpers
-below), so when the window is rewritten (a Qt-free ``SessionRun`` whose snapshot the window draws)
-this file follows it and the measures stay as they are. What a measure needs:
+The live window is a view of a ``SessionRun`` (desktop/session/run.py): the run evaluates samples on
+its own thread, the window draws the run's snapshot 30 times a second. The measures drive and observe
+both only through ``LiveAdapter``, so when either changes this file follows and the measures stay as
+they are. What a measure needs:
 
-* samples as they enter the session (``on_samples``), with their device time;
+* samples as they enter the session (``on_samples``), with their device time (on the run's thread);
 * the moment the plot has been painted, and the device time of the newest sample it shows
   (``on_plot_painted``): "on screen" means painted into the window's backing store;
 * the moment the alarm bar has been painted showing an alarm, and each sound the window requests;
 * the alarm engine's thresholds and its last stroke (for the dwell reference);
-* feeding samples straight in, drawing, and ending and closing the session.
+* feeding samples straight in with a clock of its own, drawing, ending and closing the session.
 """
 
 from __future__ import annotations
@@ -17,11 +18,25 @@ from __future__ import annotations
 import time
 import weakref
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+ACTIVE_HIGH_TEXT = "Vacuum above"  # the banner of an active over-ceiling alarm (a latched one differs)
+DWELL_TEXT = "held still"
+NO_SIGNAL_TEXT = "No signal"
+
+
+class FakeClock:
+    """A session clock the measure moves (redraw and the accelerated long session)."""
+
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
 
 
 class _PaintTimer(QObject):
-    """Paints the watched widget itself (so the time taken after the paint is known), then reports."""
+    """Paints the watched widget itself (so the time after the paint is known), then reports."""
 
     def __init__(self, widget, paint, after):
         super().__init__(widget)
@@ -39,17 +54,18 @@ class _PaintTimer(QObject):
 class LiveAdapter:
     def __init__(self, window):
         self.window = window
+        self.run = window.run
         self._newest_drawn_x: float | None = None
         self._paint_cbs: list = []
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, store, session_id: int, url: str, parent=None, fmt: str = "abrasio") -> LiveAdapter:
+    def open(cls, store, session_id: int, url: str, parent=None, clock=None) -> LiveAdapter:
         from desktop.session.live import LiveSessionWindow
 
-        win = LiveSessionWindow(
-            store, session_id, {"url": url, "format": fmt}, lambda: "bench", parent=parent
-        )
+        kw = {"clock": clock} if clock is not None else {}
+        spec = {"url": url, "format": "abrasio"}
+        win = LiveSessionWindow(store, session_id, spec, lambda: "bench", parent=parent, **kw)
         win.show()
         return cls(win)
 
@@ -63,33 +79,38 @@ class LiveAdapter:
 
     # -- observing -------------------------------------------------------------------------------
     def on_samples(self, callback) -> None:
-        """callback(device_times: list[float] (s, wrapping at 2**32 µs), vacuum_kpa: list[float])."""
-        ingest = self.window._ingest
+        """callback(device_times (s, wrapping at 2**32 µs), vacuum_kpa), on the run's thread."""
+        run = self.run
+        ingest = run._ingest
 
-        def measured(batch, now):
+        def measured(batch):
             callback([s.device_time for s in batch], [s.vacuum_kpa for s in batch])
-            ingest(batch, now)
+            ingest(batch)
 
-        self.window._ingest = measured
+        run._ingest = measured
 
     def on_plot_painted(self, callback) -> None:
         """callback(t_monotonic after the paint, device time of the newest sample drawn or None)."""
         if not self._paint_cbs:
             window = self.window
-            draw = window._draw
+            frame = window.frame
 
             def drawn(*args, **kwargs):
-                draw(*args, **kwargs)
-                self._newest_drawn_x = window._now_x()
+                frame(*args, **kwargs)
+                snap = window.snap
+                if snap is not None and len(snap.x):
+                    self._newest_drawn_x = snap.t + float(snap.x[-1])
 
-            window._draw = drawn
+            window.frame = drawn
+            window.timer.timeout.disconnect()
+            window.timer.timeout.connect(drawn)
             plot = window.plot
             self._plot_painter = _PaintTimer(plot.viewport(), plot.viewportEvent, self._plot_painted)
         self._paint_cbs.append(callback)
 
     def _plot_painted(self, t: float) -> None:
         newest = None
-        offset = self.window._x_offset
+        offset = self.run._offset
         if self._newest_drawn_x is not None and offset is not None:
             newest = self._newest_drawn_x - offset
         for cb in self._paint_cbs:
@@ -112,49 +133,54 @@ class LiveAdapter:
         sound.play = played
 
     def device_time_of_session_x(self, x: float) -> float | None:
-        offset = self.window._x_offset
+        offset = self.run._offset
         return None if offset is None else x - offset
 
     @property
     def ceiling_kpa(self) -> float:
-        return self.window.engine.ceiling_kpa
+        return self.run.engine.ceiling_kpa
 
     @property
     def dwell_s(self) -> float:
-        return self.window.engine.dwell_s
+        return self.run.engine.dwell_s
 
     @property
     def no_signal_s(self) -> float:
-        return self.window.engine.no_signal_s
+        return self.run.engine.no_signal_s
 
     def last_stroke_x(self) -> float | None:
-        return self.window.engine.strokes.last_stroke
+        return self.run.engine.strokes.last_stroke
 
     def active_alarm_kinds(self) -> set[str]:
-        return {a.kind for a in self.window.engine.active()}
+        return {a.kind for a in self.run.engine.active()}
+
+    def acknowledge(self) -> None:
+        """As the practitioner does (A): latched alarms leave the banner."""
+        self.window.acknowledge()
 
     def samples_received(self) -> int:
-        return self.window.samples_received
+        return self.run.samples_received
 
     def link_stats(self):
-        return self.window.link.stats()
+        return self.run.link.stats()
 
-    # -- driving without a handpiece (redraw, memory) ----------------------------------------------
+    def lost(self) -> int:
+        return self.run.lost
+
+    # -- driving without a handpiece (redraw, memory): open with a FakeClock ----------------------
     def detach_link(self) -> None:
-        """Stop the window's own tick and link: the measure feeds and draws it."""
+        """Stop the run's thread and its link: the measure feeds the run and draws the window."""
         self.window.timer.stop()
-        self.window.link.close()
+        self.run.stop()
+        self.run.link.close()
 
     def push_to_graph(self, t, v) -> None:
-        self.window.ring.push(t, v)
-        self.window._last_t = float(t[-1])
-
-    def newest_x(self) -> float:
-        return self.window._now_x()
+        """Samples at session times ``t`` straight into what the graph draws."""
+        self.run.ring.push(t, v)
 
     def draw(self) -> None:
-        w = self.window
-        w._draw(time.monotonic(), w.link.stats(), 0.01)
+        """One frame, as the window's timer would do it."""
+        self.window.frame()
 
     @property
     def plot(self):
@@ -166,30 +192,41 @@ class LiveAdapter:
     def drop_marker(self, label: str = "") -> None:
         self.window.drop_marker(label)
 
+    def ingest(self, batch) -> None:
+        """Samples through the run's whole intake (alarms, statistics, graph, recorder)."""
+        with self.run._lock:
+            self.run._ingest(batch)
+
+    def writer_backlog(self) -> int:
+        return self.run.recorder._q.qsize()
+
+    # -- ending ----------------------------------------------------------------------------------
+    def end(self, timeout: float = 30.0) -> dict | None:
+        """End as the practitioner does (End session, confirm), and wait until it is on disk and the
+        window has closed itself. Returns the session's summary."""
+        w = self.window
+        done = QEventLoop()
+        w.finished.connect(lambda _sid: done.quit())
+        QTimer.singleShot(int(timeout * 1000), done.quit)
+        self.click_end()
+        if not w.ended:
+            done.exec()
+        return w.summary_result
+
+    def click_end(self) -> None:
+        """End session, then 'End session' in the confirmation (nothing waited for)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        w = self.window
+        w.end_button.click()
+        box = getattr(w, "confirm_box", None)
+        if box is not None:
+            yes = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+            yes.click()
+
     def force_close(self) -> None:
         """Stop without ending the session properly (a measure that only draws)."""
         self.window.force_close()
-
-    def ingest(self, batch) -> None:
-        self.window._ingest(batch, time.monotonic())
-
-    def writer_backlog(self) -> int:
-        return self.window.recorder._q.qsize()
-
-    # -- ending ----------------------------------------------------------------------------------
-    def end(self) -> dict | None:
-        """What the practitioner does: End session, close the summary, close the window. (Nothing
-        more: whether the window then goes away is the app's business, and measured.)"""
-        w = self.window
-        summary = w.end_session()
-        for box in ("summary_box", "save_problem_box"):
-            if getattr(w, box, None) is not None:
-                getattr(w, box).close()
-        w.close()
-        return summary
-
-    def end_button(self):
-        return self.window.end_button
 
     def weak(self):
         return weakref.ref(self.window)

@@ -133,9 +133,24 @@ def run_self_test(out=None) -> int:
         loop = QEventLoop()
         QTimer.singleShot(int(RECORD_S * 1000), loop.quit)
         loop.exec()
-        summary = live.end_session()
-        live.summary_box.close()
-        live.close()
+        # Ending never blocks: the window says when the session is on disk, then closes itself.
+        ended: dict = {}
+        done = QEventLoop()
+
+        def on_finished(_sid):
+            ended["summary"], ended["error"] = live.summary_result, live.save_error
+            done.quit()
+
+        live.finished.connect(on_finished)
+        QTimer.singleShot(15_000, done.quit)
+        live.end_session()
+        if "summary" not in ended:
+            done.exec()
+        if "summary" not in ended:
+            raise RuntimeError("the session did not end within 15 s")
+        if ended["error"]:
+            raise RuntimeError(f"the end of the session was not saved: {ended['error']}")
+        summary = ended["summary"]
         ctx["session"], ctx["summary"] = sid, summary
         return f"{summary['samples']} samples in {summary['duration_s']} s, {summary['lost']} lost"
 
