@@ -134,7 +134,7 @@ class LiveAdapter:
 
     def device_time_of_session_x(self, x: float) -> float | None:
         offset = self.run._offset
-        return None if offset is None else x - offset
+        return None if offset is None or x is None else x - offset
 
     @property
     def ceiling_kpa(self) -> float:

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import ClientTableModel, SessionTableModel
-from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date
+from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date, next_due
 from desktop.store import SessionRow, Store
+from desktop.store.sessions import VISITS
 from desktop.widgets import read_only_table, title
 
 # Keys in the search box that move the selection in the list (rows per press).
@@ -250,17 +251,18 @@ class ClientPage(QWidget):
         self.screening_statuses = statuses
 
     def _next_due(self, sessions: list[SessionRow], today: dt.date) -> str:
-        done = [s for s in sessions if s.status in ("completed", "interrupted", "closed")]
+        """Last visit and next due; the due date never falls inside an active block."""
+        done = [s for s in sessions if s.status in VISITS]
         if not done:
             return "First session: not yet treated."
         last = done[0].started.date()
         interval = int(self.store.setting("series_interval_days", 14))
         minimum = int(self.store.setting("minimum_interval_days", 10))
-        due = last + dt.timedelta(days=interval)
-        text = f"Last session {fmt_date(last)} · next due {fmt_date(due)}"
+        due, due_text = next_due(last, interval, getattr(self, "screening_statuses", []))
+        text = f"Last session {fmt_date(last)} · next due {due_text}"
         if today < last + dt.timedelta(days=minimum):
             text += f" (sooner than {minimum} days after the last is too soon)"
-        elif today > due:
+        elif due is not None and today > due:
             text += f" — {(today - due).days} days overdue"
         return text
 
@@ -302,10 +304,12 @@ class ClientPage(QWidget):
         for b in (self.edit_button, self.archive_button):
             b.setEnabled(not erasures)
         self.start_button.setEnabled(not c.archived and not erasures)
-        self.client_screening_button.setEnabled(not c.archived)
-        self.consent_section.show_client(c.id, archived=c.archived)
+        # archived, or the file is read-only (damaged, permissions, being checked): nothing to write
+        frozen = c.archived or not self.store.writable
+        self.client_screening_button.setEnabled(not frozen)
+        self.consent_section.show_client(c.id, archived=frozen)
         return self.series_section.show_client(
-            c.id, sessions, archived=c.archived, fallback=self._next_due(sessions, today)
+            c.id, sessions, archived=frozen, fallback=self._next_due(sessions, today)
         )
 
     def client_screening(self):

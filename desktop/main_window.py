@@ -278,11 +278,15 @@ class MainWindow(QMainWindow):
 
         running = self.running_session(client_id=client_id)
         if running is not None:
-            QMessageBox.information(
-                self,
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
                 "Session already running",
                 f"A treatment session for {running.client.name} is already running.",
+                parent=self,
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
+            self.running_box = box
             running.raise_()
             running.activateWindow()
             return None

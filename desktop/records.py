@@ -207,3 +207,36 @@ def evaluate(
         out.append(ScreeningStatus(rule, a, active, until))
     out.sort(key=lambda s: (not s.active, s.rule.effect != "block", s.rule.sort))
     return out
+
+
+def next_due(
+    last: dt.date, interval_days: int, statuses: list[ScreeningStatus]
+) -> tuple[dt.date | None, str]:
+    """When the next session is due, in words, never on a day inside an active block.
+
+    Returns (date, words): the series interval after the last session, moved to the first day the
+    client may be treated again if a blocking item still counts then ("blocked until 25 Mar 2027");
+    (None, "blocked while … is active") while an open-ended block lasts.
+    """
+    due = last + dt.timedelta(days=interval_days)
+    blocking = [s for s in statuses if s.blocks]
+    ongoing = [s.rule.label.split(" (")[0] for s in blocking if s.until is None]
+    if ongoing:
+        return None, f"blocked while active: {', '.join(ongoing)}"
+    if blocking:
+        free = max(s.until for s in blocking) + dt.timedelta(days=1)
+        if due < free:
+            return free, f"blocked until {fmt_date(free)}"
+    return due, fmt_date(due)
+
+
+def interval_warning(last: dt.date | None, today: dt.date, minimum_days: int) -> str | None:
+    """A warning when today is sooner after the last session than the clinic's minimum interval."""
+    if last is None or today >= last + dt.timedelta(days=minimum_days):
+        return None
+    days = (today - last).days
+    when = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+    return (
+        f"The last session was {when} ({fmt_date(last)}): sooner than the clinic's minimum interval "
+        f"of {minimum_days} days."
+    )

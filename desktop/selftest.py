@@ -133,23 +133,19 @@ def run_self_test(out=None) -> int:
         loop = QEventLoop()
         QTimer.singleShot(int(RECORD_S * 1000), loop.quit)
         loop.exec()
-        # Ending never blocks: the window says when the session is on disk, then closes itself.
+        # Ending never blocks: the window says ``finished`` once the end is on disk, then closes itself.
         ended: dict = {}
-        done = QEventLoop()
-
-        def on_finished(_sid):
-            ended["summary"], ended["error"] = live.summary_result, live.save_error
-            done.quit()
-
-        live.finished.connect(on_finished)
-        QTimer.singleShot(15_000, done.quit)
+        loop = QEventLoop()
+        live.finished.connect(lambda _sid: (ended.update(summary=live.summary_result, error=live.save_error),
+                                            loop.quit()))  # fmt: skip
+        QTimer.singleShot(10_000, loop.quit)
         live.end_session()
-        if "summary" not in ended:
-            done.exec()
-        if "summary" not in ended:
-            raise RuntimeError("the session did not end within 15 s")
+        if not ended:
+            loop.exec()
+        if not ended:
+            raise RuntimeError("the session did not end within 10 s")
         if ended["error"]:
-            raise RuntimeError(f"the end of the session was not saved: {ended['error']}")
+            raise RuntimeError(f"the session's end was not saved: {ended['error']}")
         summary = ended["summary"]
         ctx["session"], ctx["summary"] = sid, summary
         return f"{summary['samples']} samples in {summary['duration_s']} s, {summary['lost']} lost"

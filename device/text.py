@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from device.protocol import MODE_DIAMOND, Sample
 from device.units import check_unit, to_kpa
 
-# Pairs are separated by spaces, tabs, semicolons, or a comma that is followed by the next label
-# ("t:12,vacuum:23,4": the second comma is a decimal comma).
-_SPLIT = re.compile(r"[ \t;]+|,(?=[^,:]*:)")
+# Pairs are separated by spaces, tabs, semicolons, or a comma followed by the next label (a name
+# starting with a letter, then a colon): in "t:12,vacuum:23,4" the second comma is a decimal comma.
+_SPLIT = re.compile(r"[ \t;]+|,(?=\s*[A-Za-z_][^,:\s]*:)")
 # A reading: digits with at most one decimal point or comma, an optional sign and exponent. Not
 # Python's float(): it takes "1_0", "nan" and "inf".
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")

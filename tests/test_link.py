@@ -175,7 +175,21 @@ def test_cli_monitor_and_ports(pty_sim, capsys):
     out = capsys.readouterr().out
     assert "inHg" in out and "state=closed" in out and "device: Abrasio SIM-1" in out
     assert cli.main(["ports"]) == 0
-    assert isinstance(discover_ports(), list)
+
+
+def test_discover_ports_sorted_with_usb_ids(monkeypatch):
+    from serial.tools import list_ports_common
+
+    def info(device, desc, vid=None, pid=None):
+        i = list_ports_common.ListPortInfo(device, skip_link_detection=True)
+        i.description, i.vid, i.pid = desc, vid, pid
+        return i
+
+    fake = [info("/dev/ttyUSB1", "FT232R", 0x0403, 0x6001), info("/dev/ttyS0", "")]
+    monkeypatch.setattr("device.link.list_ports.comports", lambda: fake)
+    ports = discover_ports()
+    assert [p.device for p in ports] == ["/dev/ttyS0", "/dev/ttyUSB1"]
+    assert str(ports[1]) == "/dev/ttyUSB1 — FT232R [0403:6001]" and str(ports[0]) == "/dev/ttyS0 — "
 
 
 @pytest.mark.skipif(os.name != "posix", reason="pty")

@@ -11,8 +11,48 @@ from hypothesis import strategies as st
 from device import protocol as p
 
 
-def test_crc_is_ccitt_false():
-    assert crc_hqx(b"123456789", 0xFFFF) == 0x29B1
+def crc16_ccitt_false(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE written out bit by bit from PROTOCOL.md (poly 0x1021, init 0xFFFF)."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def test_frames_carry_the_documented_crc_big_endian():
+    assert crc16_ccitt_false(b"123456789") == 0x29B1  # the check value PROTOCOL.md gives
+    for fr in (
+        p.encode_sample(7, 1_000_000, 31.25),
+        p.encode_hello(p.Hello("M", "S", "F", 500)),
+        p.encode_ack(p.Ack(1, 2, 0, -7)),
+    ):
+        assert int.from_bytes(fr[-2:], "big") == crc16_ccitt_false(fr[2:-2])
+
+
+def test_a_frame_with_a_wrong_crc_is_counted_and_skipped():
+    fr = bytearray(p.encode_sample(7, 1_000_000, 31.25))
+    fr[-1] ^= 0x01
+    out, stats = decode_all(bytes(fr) + p.encode_sample(8, 1_001_000, 31.0))
+    assert [s.seq for s in out] == [8] and stats.crc_failures == 1 and stats.resyncs == 1
+
+
+def test_a_hello_forgets_the_sequence():
+    out, stats = decode_all(
+        p.encode_sample(500, 0, 1.0)
+        + p.encode_hello(p.Hello("M", "S", "F", 500))
+        + p.encode_sample(3, 0, 1.0)
+    )
+    assert [type(x).__name__ for x in out] == ["Sample", "Hello", "Sample"]
+    assert stats.device_restarts == 0 and stats.frames_lost == 0
+
+
+def test_bad_hello_is_counted_not_raised():
+    payload = bytes((1, 0xE8, 0x03, 5)) + b"AB"  # says 5 bytes of model, has 2
+    out, stats = decode_all(p.frame(p.T_HELLO, payload) + p.encode_sample(1, 0, 1.0))
+    assert [type(x).__name__ for x in out] == ["Sample"] and stats.bad_frames == 1
 
 
 def decode_all(data: bytes, chunk: int = 7):

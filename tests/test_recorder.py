@@ -37,3 +37,98 @@ def test_everything_refused_by_a_full_disk_is_written_in_order_once_it_frees(sto
     assert [m.label[:10] for m in store.markers(sid)] == ["a label fa"]
     assert [a.kind for a in store.alarms(sid)] == ["no_signal"]
     assert len(store.load_trace(sid)["seq"]) == 2000
+
+
+def _session(store) -> int:
+    return store.create_session(store.add_client(Client("Rec", "Order")), "test")
+
+
+def _samples(rec, first: int, n: int, v: float = 25.0, lost: int = 0) -> None:
+    seq = np.arange(first, first + n)
+    rec.add_samples(seq, seq / 1000, np.full(n, v), np.full(n, 3, np.uint8), lost)
+
+
+def test_held_writes_keep_their_order_and_none_is_written_twice(store):
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 0, 500)
+    until(lambda: rec.written == 500)
+    rec.run_now(_disk(full=True))
+    rec.add_marker(1, 0.1, "first " + "x" * 200_000)  # more than the pages left: refused
+    alarm = {"priority": "high", "kind": "over_ceiling", "message": "m", "started": 0.2}
+    rec.save_alarm(1, alarm)
+    rec.label_marker(1, "first, relabelled")
+    rec.label_marker(9, "a marker that never was")  # ignored, not an error
+    rec.save_alarm(
+        1, {"priority": "high", "kind": "over_ceiling", "message": "m", "started": 0.2, "ended": 0.4}
+    )
+    rec.save_notes({"notes": "one"})
+    rec.add_marker(2, 0.3, "second")
+    rec.save_notes({"notes": "two"})
+    _samples(rec, 500, 500)  # and a trace flush that fails in the same passes
+    seen: list = []
+    rec.call(
+        lambda s: seen.append((len(s.markers(sid)), s.notes(sid)["notes"], len(s.load_trace(sid)["seq"])))
+    )
+    until(lambda: rec.error is not None)
+    rec.run_now(_disk(full=False))
+    until(lambda: seen)
+    assert rec.close() and rec.error is None
+    assert seen == [(2, "two", 1000)]  # a call runs after everything given before it, samples included
+    assert [(m.t, m.label) for m in store.markers(sid)] == [(0.1, "first, relabelled"), (0.3, "second")]
+    (alarm,) = store.alarms(sid)  # saved twice: one row, updated
+    assert alarm.ended == 0.4
+    assert store.notes(sid)["notes"] == "two"
+    assert len(store.load_trace(sid)["seq"]) == 1000
+
+
+def test_lost_samples_are_counted_with_or_without_samples(store):
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.add_lost(0)
+    rec.add_lost(12)  # across a replug: no samples with it
+    until(lambda: store.session(sid).samples_lost == 12)
+    _samples(rec, 0, 10, lost=3)
+    assert rec.close()
+    s = store.session(sid)
+    assert (s.samples_recorded, s.samples_lost) == (10, 15)
+
+
+def test_an_idle_recorder_keeps_the_heartbeat(store, monkeypatch):
+    sid = _session(store)
+    store.conn.execute("UPDATE treatment_sessions SET heartbeat_at = 'then' WHERE id = ?", [sid])
+    store.conn.commit()
+    rec = TraceRecorder(store.path, sid)
+    until(lambda: store.session(sid).heartbeat_at != "then")
+    assert rec.close()
+
+
+def test_a_disk_full_for_too_long_drops_the_oldest_samples_and_says_so(store, monkeypatch):
+    monkeypatch.setattr("desktop.session.recorder.MAX_PENDING", 30_000)
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.3)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    rng = np.random.default_rng(1)  # noise: it does not compress into the pages left
+    for k in range(4):
+        seq = np.arange(k * 20_000, (k + 1) * 20_000)
+        rec.add_samples(seq, seq / 1000, rng.uniform(0, 90, 20_000), np.full(20_000, 3, np.uint8))
+    until(lambda: rec.dropped == 60_000)  # the oldest go first, never the newest block
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    until(lambda: results)
+    ((ok, error),) = results
+    assert not ok and "full" in error  # gave up at the end, and said why
+    assert rec.done and store.session(sid).samples_recorded == 0
+
+
+def test_a_database_the_writer_cannot_open_is_said_and_nothing_is_held(tmp_path):
+    bad = tmp_path / "no such folder" / "x.db"
+    rec = TraceRecorder(bad, 1)
+    until(lambda: rec.done)
+    assert "unable to open" in rec.error
+    _samples(rec, 0, 10)
+    assert rec.dropped == 10
+    results: list = []
+    rec.close_async(lambda ok, error: results.append(ok))
+    assert not rec.close(timeout=0.1)

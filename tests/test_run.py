@@ -396,3 +396,20 @@ def test_ending_records_every_sample_and_the_summary(make, store, session):
     assert [m.label for m in store.markers(session)] == ["left cheek"]
     (device,) = store.session_devices(session)
     assert (device.segment, device.model, device.serial, device.rate_hz) == (1, "Abrasio H-2", "SN-1", 1000)
+
+
+def test_the_engine_thread_steps_as_samples_arrive_and_stops(make):
+    run, link, clock = make()
+    link.connect()
+    link.samples(np.full(100, 25.0))
+    run.start()
+    try:
+        until(lambda: run.samples_received == 100)  # woken by the link, no test calling step()
+        link.samples(np.full(50, 25.0))
+        until(lambda: run.samples_received == 150)
+    finally:
+        run.stop()
+    assert not run._thread.is_alive()
+    link.samples(np.full(10, 25.0))
+    clock.advance(1.0)
+    assert run.samples_received == 150  # stopped: nothing more is taken

@@ -26,11 +26,14 @@ def test_every_window_opens_and_closes(qtbot, window, store):
     start = window.start_session(cid)
     assert isinstance(start, StartSessionDialog)
     start.confirm.setChecked(True)
-    start.override.setText("smoke test")
+    start.override_action.setCurrentIndex(1)
+    start.override.setText("Smoke test of every window, nobody is treated.")
     start.consent.ack.setChecked(True)
     start.handpiece.setCurrentIndex(0)  # the simulated handpiece
     with qtbot.waitSignal(start.started, timeout=WAIT):
         start.start()
+        if start.blocked:
+            start.override_box_confirm.buttons()[0].click()
     live = window.session_windows[-1]
     qtbot.waitUntil(lambda: live.samples_received > 100, timeout=WAIT)
     live.close()  # closing the window asks first

@@ -50,3 +50,38 @@ def test_endless_line_is_dropped_not_grown():
         dec.feed(b"9" * 100)
     assert len(dec._buf) <= 600
     assert values(dec, b"\n5\n") == [5.0]
+
+
+def test_a_decimal_comma_reads_correctly():
+    dec = TextDecoder()
+    assert values(dec, b"23,4\n", b"vacuum:23,4 pump:1\n", b"t:12,vacuum:23,4\n", b",5\n") == [
+        23.4,
+        23.4,
+        23.4,
+        0.5,
+    ]
+    assert dec.stats.lines_skipped == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"1_0", b"nan", b"inf", b"-inf", b"23.4.5", b"23,4,5", b"0x1A", b"1e", b"+", b"vacuum:1_0", b"vacuum:"],
+)
+def test_malformed_numbers_are_refused_and_counted(line):
+    dec = TextDecoder()
+    assert values(dec, line + b"\n") == []
+    assert dec.stats.lines_skipped == 1 and dec.stats.bytes_skipped == len(line)
+
+
+def test_readings_outside_the_range_are_refused_never_truncated():
+    dec = TextDecoder()
+    assert values(dec, b"100\n100.01\n150\n200\n-0\n0\n") == [100.0, 0.0, 0.0]
+    assert dec.stats.lines_skipped == 3
+    # in the sensor's unit: 30 inHg is 101.6 kPa, out of range; 29 inHg is 98.2 kPa
+    dec = TextDecoder(unit="inHg")
+    assert values(dec, b"30\n29\n") == [round(29 * 3.386389, 4)]
+    # a sensor configured for a smaller range
+    dec = TextDecoder(max_kpa=50)
+    assert values(dec, b"50\n50.5\n") == [50.0]
+    assert dec.stats.lines_skipped == 1
+    assert TextDecoder(max_kpa=500).max_kpa == 100.0  # never above what a vacuum can be

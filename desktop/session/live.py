@@ -456,6 +456,7 @@ class LiveSessionWindow(QMainWindow):
             self.readout.setText(format_vacuum(snap.readout_kpa, self.unit, with_unit=False))
         state = "stale" if snap.readout_kpa is None else "over" if snap.over_ceiling else "ok"
         if self.readout.property("state") != state:
+            self.readout_unit.setVisible(state != "stale")
             self.readout.setProperty("state", state)
             self.readout.setProperty("stale", state == "stale")
             self.readout.style().unpolish(self.readout)
@@ -467,7 +468,7 @@ class LiveSessionWindow(QMainWindow):
         self.stats["strokes"].setText(str(snap.strokes))
         self.stats["peak"].setText(format_vacuum(snap.peak_kpa, self.unit))
         self.stats["mean"].setText(format_vacuum(snap.mean_kpa, self.unit) if snap.mean_kpa else "—")
-        self.stats["link"].setText(snap.link_text[:60])
+        self.stats["link"].setText(snap.link_text if len(snap.link_text) <= 40 else snap.link_text[:39] + "…")
         self.stats["link"].setToolTip(snap.link_text)
         self.stats["loss"].setText(f"{snap.lost}  (CRC errors {snap.crc_failures})")
 
@@ -593,10 +594,17 @@ class LiveSessionWindow(QMainWindow):
         self.sound.stop()
         sid, who = self.session_id, self.who()
         signal = self._ended_signal.done
+
+        def done(summary, ok, error) -> None:  # on the writer thread
+            try:
+                signal.emit(summary, ok, error)
+            except RuntimeError:  # the window was closed by force meanwhile: nobody to tell
+                pass
+
         self.run.end(
             notes,
             lambda store, summary, status: store.finish_session(sid, summary, who, status=status),
-            lambda summary, ok, error: signal.emit(summary, ok, error),
+            done,
         )
 
     def _on_ended(self, summary: dict, ok: bool, error: str | None) -> None:

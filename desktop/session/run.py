@@ -38,6 +38,7 @@ LOSS_WINDOW_S = 5.0  # "losing samples" lasts this long after the last loss
 GAP_DRAWN_S = 0.25  # samples further apart than this are drawn with a gap between them
 REANCHOR_S = 1.0  # device clock this far from the host's: anchor again (a device reset)
 READOUT_N = 20  # the big readout is the mean of the newest samples
+STEP_MIN_S = 0.01  # the engine thread steps at most this often
 
 
 class RingBuffer:
@@ -206,10 +207,17 @@ class SessionRun:
         return self
 
     def _loop(self) -> None:
+        last = 0.0
         while not self._stop.is_set():
             self.link.wait(0.05)
+            # At most one step every STEP_MIN_S: a reader that wakes us for every few bytes would
+            # otherwise cost a step each time; 10 ms is far inside the alarm latency budget.
+            wait = STEP_MIN_S - (time.monotonic() - last)
+            if wait > 0 and self._stop.wait(wait):
+                break
             if self._stop.is_set():
                 break
+            last = time.monotonic()
             self.step()
 
     def stop(self, timeout: float = 1.0) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,18 +17,31 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.records import AREAS, evaluate, fmt_date
+from desktop.records import AREAS, evaluate, fmt_date, interval_warning
 from desktop.session.notes import GRITS
 from desktop.store import Store
+from desktop.store.sessions import VISITS
 from device.link import discover_ports
 from device.units import UNITS
 
 SIMULATED = "Simulated handpiece"
+# What the practitioner did about a blocking contraindication before treating anyway.
+OVERRIDE_ACTIONS = (
+    "Client's doctor consulted",
+    "Area excluded from the treatment",
+    "Client informed and consents",
+    "Other",
+)
+MIN_REASON_CHARS = 20  # "a reason of at least a sentence"…
+MIN_REASON_WORDS = 4  # …not "x"
+BLOCK_RED = "#b00020"
+CAUTION_AMBER = "#8a6500"
 _LABEL = {
     "mode": "mode",
     "grit": "grit",
@@ -37,6 +51,11 @@ _LABEL = {
     "planned_passes": "planned passes",
     "areas": "areas",
 }
+
+
+def _line(colour: str, text: str) -> str:
+    """One screening line in its colour; the text (clinic-edited labels) always escaped."""
+    return f"<span style='color:{colour}; font-weight:600'>{html.escape(text)}</span>"
 
 
 def _comparable(key: str, value):
@@ -78,26 +97,51 @@ class StartSessionDialog(QDialog):
         self.resize(760, 720)
         self.last = next((s for s in store.sessions_for_client(client_id)), None)
 
-        # screening
+        # screening: blocking lines red, caution lines amber
         self.statuses = evaluate(store.screening(client_id), store.screening_rules(), self.today)
-        active = [s for s in self.statuses if s.active]
-        lines = [("*** " if s.blocks else "** ") + s.message() for s in active]
+        self.blocking = [s for s in self.statuses if s.blocks]
+        self.blocked = bool(self.blocking)
+        lines = []
+        for st in self.statuses:
+            if st.active:
+                colour, prefix = (BLOCK_RED, "***") if st.blocks else (CAUTION_AMBER, "**")
+                lines.append(_line(colour, f"{prefix} {st.message()}"))
         if self.client.pih_risk:
             lines.append(
-                "* Fitzpatrick IV–VI: risk of post-inflammatory hyperpigmentation — gentler settings."
+                f"<span style='color:{CAUTION_AMBER}'>* Fitzpatrick IV–VI: risk of post-inflammatory "
+                "hyperpigmentation — gentler settings.</span>"
             )
+        visits = [s for s in store.sessions_for_client(client_id) if s.status in VISITS]
+        self.interval_warning = interval_warning(
+            visits[0].started.date() if visits else None,
+            self.today,
+            int(store.setting("minimum_interval_days", 10)),
+        )
+        if self.interval_warning:
+            lines.append(_line(CAUTION_AMBER, f"** {self.interval_warning}"))
         self.screening = QLabel("<br>".join(lines) or "No active contraindications on record.")
+        self.screening.setTextFormat(Qt.TextFormat.RichText)
         self.screening.setWordWrap(True)
-        self.blocked = any(s.blocks for s in self.statuses)
-        self.screening.setStyleSheet("color:#b00020; font-weight:600;" if self.blocked else "")
         self.confirm = QCheckBox("I asked the client today: the screening above is current.")
+        # treating despite a blocking contraindication: what was done, and why, in a sentence
+        self.override_action = QComboBox()
+        self.override_action.addItem("What was done about it? (choose)", None)
+        for action in OVERRIDE_ACTIONS:
+            self.override_action.addItem(action, action)
         self.override = QLineEdit()
-        self.override.setPlaceholderText("Why treat despite the contraindication (required to start)")
-        self.override.setVisible(self.blocked)
+        self.override.setPlaceholderText(
+            "Why treat despite the contraindication — a full sentence (required)"
+        )
+        self.override_box = QGroupBox("Treat despite a blocking contraindication")
+        ob = QFormLayout(self.override_box)
+        ob.addRow("Done", self.override_action)
+        ob.addRow("Reason", self.override)
+        self.override_box.setVisible(self.blocked)
+        self.ports_in_use: dict[str, str] = {}  # port → the client whose session uses it
         self.consent = self._consent_check()
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
-
+        self.problem.setWordWrap(True)
         # handpiece
         self.handpiece = QComboBox()
         self.handpiece.setEditable(True)
@@ -149,7 +193,7 @@ class StartSessionDialog(QDialog):
 
         scr = QGroupBox("Screening for today")
         sl = QVBoxLayout(scr)
-        for w in (self.screening, self.confirm, self.override, self.consent):
+        for w in (self.screening, self.confirm, self.override_box, self.consent):
             sl.addWidget(w)
         hp = QGroupBox("Handpiece")
         hf = QFormLayout(hp)
@@ -257,21 +301,61 @@ class StartSessionDialog(QDialog):
             "baud": int(self.baud.currentText()),
         }
 
+    def override_text(self) -> str:
+        names = "; ".join(st.rule.label for st in self.blocking)
+        return f"{names} — {self.override_action.currentData()}: {self.override.text().strip()}"
+
     def start(self) -> None:
         problems = []
         if not self.confirm.isChecked():
             problems.append("Confirm that you asked the client about the screening today.")
-        if self.blocked and not self.override.text().strip():
-            problems.append("An active contraindication blocks treatment: record why you treat anyway.")
+        if self.blocked:
+            reason = self.override.text().strip()
+            if self.override_action.currentData() is None:
+                problems.append("An active contraindication blocks treatment: choose what was done about it.")
+            if len(reason) < MIN_REASON_CHARS or len(reason.split()) < MIN_REASON_WORDS:
+                problems.append(
+                    "An active contraindication blocks treatment: write why you treat anyway, "
+                    "in a full sentence."
+                )
         if self.consent.problem():
             problems.append(self.consent.problem())
         if self.set_point.value() > self.client.vacuum_ceiling_kpa:
             problems.append("The set-point is above this client's vacuum ceiling.")
-        if not self.link_spec()["url"]:
+        url = self.link_spec()["url"]
+        if not url:
             problems.append("Choose a handpiece.")
+        elif url in self.ports_in_use:
+            problems.append(f"That handpiece is in use by the session for {self.ports_in_use[url]}.")
         self.problem.setText("\n".join(problems))
         if problems:
             return
+        if self.blocked:
+            self._confirm_override()
+        else:
+            self._create()
+
+    def _confirm_override(self) -> None:
+        """The second confirmation names the contraindication."""
+        names = "\n".join(f"• {st.message()}" for st in self.blocking)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Treat despite a contraindication?",
+            f"{self.client.name} has a blocking contraindication:\n{names}\n\n"
+            f"{self.override_action.currentData()}: {self.override.text().strip()}\n\n"
+            "Treat anyway? This is recorded with the session and shown on its review.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        yes = box.addButton("Treat despite it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Back", QMessageBox.ButtonRole.RejectRole)
+        box.setObjectName("ConfirmOverride")
+        box.finished.connect(lambda _r: box.clickedButton() is yes and self._create())
+        box.open()
+        self.override_box_confirm = box
+
+    def _create(self) -> None:
         spec = self.link_spec()
         self.store.set_setting("last_handpiece", spec, self.who)
         screening = [
@@ -283,7 +367,7 @@ class StartSessionDialog(QDialog):
             self.who,
             handpiece=spec["url"],
             ceiling_kpa=self.client.vacuum_ceiling_kpa,
-            override_reason=self.override.text().strip() or None,
+            override_reason=self.override_text() if self.blocked else None,
             consent_acknowledged=int(self.consent.acknowledged),
             screening=screening,
             **self.settings(),

@@ -17,10 +17,21 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 from device.simulator import SimulatedHandpiece
 
 _last: dict[str, SimulatedHandpiece] = {}
+_unplugged = threading.Event()  # the simulated cable is out: open ports fail, opening fails
 
 
 def last_device() -> SimulatedHandpiece | None:
     return _last.get("device")
+
+
+def unplug() -> None:
+    """Pull the simulated cable: every open sim:// port fails its next read, and none opens."""
+    _unplugged.set()
+
+
+def replug() -> None:
+    """Plug it back: the next open gets a new simulator (a device that restarted)."""
+    _unplugged.clear()
 
 
 class Serial(SerialBase):
@@ -29,6 +40,8 @@ class Serial(SerialBase):
             raise SerialException("Port is already open.")
         if self._port is None:
             raise SerialException("Port must be configured before it can be used.")
+        if _unplugged.is_set():
+            raise SerialException(f"could not open port {self._port}: the simulated handpiece is unplugged")
         opts = urllib.parse.parse_qs(urllib.parse.urlsplit(self._port).query)
         try:
             rate = float(opts.get("rate", ["200"])[0])
@@ -53,6 +66,8 @@ class Serial(SerialBase):
         pass
 
     def _fill(self) -> None:
+        if _unplugged.is_set():
+            raise SerialException("the simulated handpiece was unplugged")
         with self._lock:
             self._rx += self.device.due_bytes()
 

@@ -1,0 +1,164 @@
+"""Mutation score per module, and every surviving mutant with what it changes, from mutmut's results.
+
+Run by ``bash ./dev mutate`` after ``mutmut run``: reads ``mutants/**/*.meta`` (mutmut 3's results) and
+the mutated sources beside them, and writes ``docs/mutation.md``. A survivor is explained in
+``docs/mutation-notes.json`` (mutant name → why it is equivalent); one without a note is marked
+UNEXPLAINED, for a new test to kill.
+
+    python tools/mutation_report.py [--mutants DIR] [--out FILE] [--title TEXT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The safety modules: file → the functions counted (None: all of it). Of records.py only screening.
+MODULES = {
+    "desktop/session/run.py": None,
+    "desktop/session/alarms.py": None,
+    "desktop/records.py": (
+        "add_months",
+        "ScreeningRule",
+        "ScreeningStatus",
+        "evaluate",
+        "next_due",
+        "interval_warning",
+        "Client.pih_risk",
+    ),
+    "device/protocol.py": None,
+    "device/text.py": None,
+    "desktop/store/trace.py": None,
+    "desktop/session/recorder.py": None,
+}
+KILLED = {
+    1: "killed",
+    3: "killed",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+}
+SURVIVED = {0: "survived"}
+NO_TESTS = {5: "no tests", 33: "no tests"}
+_NAME = re.compile(
+    r"^(?P<mod>[\w.]+?)\.x(?:ǁ(?P<cls>[A-Za-z0-9_]+)ǁ|_)(?P<fn>[A-Za-z0-9_]+?)__mutmut_(?P<n>\d+)$"
+)
+
+
+def _counted(name: str, functions: tuple[str, ...] | None) -> bool:
+    if functions is None:
+        return True
+    m = _NAME.match(name)
+    if not m:
+        return False
+    cls, fn = m["cls"], m["fn"]
+    return any(f in (fn, cls, f"{cls}.{fn}") for f in functions)
+
+
+def _sources(mutated: Path) -> dict[str, str]:
+    """Every function's source in mutmut's mutated file, by name (methods under their mangled names)."""
+    text = mutated.read_text(encoding="utf-8")
+    out = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[node.name] = ast.get_source_segment(text, node) or ""
+    return out
+
+
+def _diff(name: str, sources: dict[str, str]) -> str:
+    short = name.rsplit(".", 1)[1]
+    orig = short.rsplit("__mutmut_", 1)[0] + "__mutmut_orig"
+    if short not in sources or orig not in sources:
+        return "(source not found)"
+    a = sources[orig].splitlines()[1:]
+    b = sources[short].splitlines()[1:]
+    lines = [
+        line.strip()
+        for line in difflib.unified_diff(a, b, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return " ⟶ ".join(lines) if lines else "(no visible change)"
+
+
+def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]:
+    rows, survivors, scores = [], [], {}
+    for path, functions in MODULES.items():
+        meta = mutants / f"{path}.meta"
+        if not meta.exists():
+            rows.append(f"| `{path}` | — | — | — | — | not in this run |")
+            continue
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        codes = {k: v for k, v in codes.items() if _counted(k, functions)}
+        killed = sum(1 for c in codes.values() if c in KILLED)
+        survived = [k for k, c in codes.items() if c in SURVIVED]
+        no_tests = [k for k, c in codes.items() if c in NO_TESTS]
+        other = len(codes) - killed - len(survived) - len(no_tests)
+        total = len(codes)
+        score = 100.0 * killed / total if total else 0.0
+        scores[path] = {"killed": killed, "total": total, "score": round(score, 1)}
+        rows.append(
+            f"| `{path}`{' (screening)' if functions else ''} | {total} | {killed} | {len(survived)} | "
+            f"{len(no_tests)} | **{score:.1f} %**{f' ({other} other)' if other else ''} |"
+        )
+        if survived or no_tests:
+            sources = _sources(mutants / path)
+            for k in sorted(survived + no_tests, key=_sort_key):
+                why = notes.get(k, "UNEXPLAINED")
+                kind = "survived" if k in survived else "no tests"
+                survivors.append(
+                    f"| `{k.split('.', len(path.split('/')) - 1)[-1]}` | {kind} | "
+                    f"`{_diff(k, sources)[:160]}` | {why} |"
+                )
+    text = [
+        f"# {title}",
+        "",
+        "Written by `bash ./dev mutate` (mutmut 3 over the fast Qt-free tests; `tools/mutation_report.py`).",
+        "Killed includes timeouts (the mutant made a test hang, and the test's deadline caught it).",
+        "",
+        "| module | mutants | killed | survived | no tests | score |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Survivors",
+        "",
+        "Each explained in `docs/mutation-notes.json` (equivalent, and why) or marked UNEXPLAINED.",
+        "",
+        "| mutant | result | change | why it survives |",
+        "|---|---|---|---|",
+        *(survivors or ["| (none) | | | |"]),
+        "",
+    ]
+    return "\n".join(text), scores
+
+
+def _sort_key(name: str):
+    base, _, n = name.rpartition("__mutmut_")
+    return base, int(n) if n.isdigit() else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mutants", type=Path, default=ROOT / "mutants")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "mutation.md")
+    ap.add_argument("--notes", type=Path, default=ROOT / "docs" / "mutation-notes.json")
+    ap.add_argument("--title", default="Mutation testing of the safety code")
+    args = ap.parse_args()
+    notes = json.loads(args.notes.read_text(encoding="utf-8")) if args.notes.exists() else {}
+    text, scores = report(args.mutants, notes, args.title)
+    args.out.write_text(text, encoding="utf-8")
+    for path, s in scores.items():
+        print(f"{s['score']:5.1f} %  {s['killed']}/{s['total']}  {path}")
+    print("wrote", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
