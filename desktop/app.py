@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.wheel_guard import install_wheel_guard
 
     install_wheel_guard(app)
+    from desktop.screen_fit import install_screen_guard
+
+    install_screen_guard(app)
 
     path = args.db or default_db_path(args.demo)
     store, error = open_store(path, args.demo)

@@ -34,6 +34,7 @@ from desktop.records import (
     ScreeningRule,
     validate_client,
 )
+from desktop.screen_fit import fit_to_screen
 from desktop.store import Store, StoreError
 from desktop.widgets import set_invalid
 from device.units import format_vacuum
@@ -114,7 +115,7 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         self.client = client or Client()
         self.ceiling_defaults = store.setting("ceiling_defaults_kpa", {})
         self.setWindowTitle("Edit client" if self.client.id else "New client")
-        self.resize(900, 760)
+        fit_to_screen(self, 900, 760)
         self.errors: dict[str, QLabel] = {}
         self.fields: dict[str, QWidget] = {}
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -175,8 +176,13 @@ class ClientPage(QWidget):
         buttons.addWidget(self.archive_button)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.start_button)
-        lay = QVBoxLayout(self)
-        lay.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.addLayout(buttons)  # always in view; what is below scrolls on a small screen
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(_scrolling(body), 1)
+        self.sessions_view.setMinimumHeight(150)  # a few sessions even when the page must scroll
         lay.addWidget(self.name)
         lay.addWidget(self.details)
         self._records_sections(lay)
@@ -326,6 +332,15 @@ class ClientPage(QWidget):
         self.store.set_archived(self.client.id, not self.client.archived, self.who())
         self.show_client(self.client.id)
         self.archived_changed.emit(self.client.id)
+
+
+def _scrolling(body: QWidget) -> QScrollArea:
+    """``body`` filling the page when there is room, scrolling at its minimum size when not."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    return scroll
 
 
 def _esc(text: str) -> str:

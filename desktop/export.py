@@ -299,6 +299,8 @@ def export_client(
             private_file(work / folder / "trace.json", json.dumps(sidecar, indent=2, default=str))
             row = plain(s)
             row.pop("heartbeat_at", None)
+            for key in ("treated_areas", "passes"):  # the notes' own fields, exported under "notes"
+                row.pop(key, None)
             record["sessions"].append(
                 {
                     **row,

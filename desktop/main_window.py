@@ -21,6 +21,7 @@ from desktop import __version__
 from desktop.client_form import ClientDialog
 from desktop.client_pages import ClientListPage, ClientPage
 from desktop.resources import resource_path
+from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
 from desktop.store import Store, StoreError
 from device.units import format_vacuum
@@ -35,7 +36,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self.setWindowTitle(f"Abrasio — {store.path.name}")
         self.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
-        self.resize(1200, 800)
+        fit_to_screen(self, 1200, 800)
 
         tools = QToolBar("Practitioner")
         tools.setMovable(False)
@@ -260,8 +261,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dlg = SettingsDialog(self.store, self.who(), self)
         dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        dlg.accepted.connect(self._display_unit_changed)
         dlg.open()
         return dlg
+
+    def _display_unit_changed(self) -> None:
+        """Open session windows, a running one included, show vacuum in the unit just chosen."""
+        from desktop.session.review import SessionReviewWindow
+
+        unit = self.unit()
+        for win in [*self.session_windows, *self.findChildren(SessionReviewWindow)]:
+            if win.unit != unit:
+                win.set_unit(unit)
 
     def about(self) -> None:
         QMessageBox.about(
@@ -297,6 +308,7 @@ class MainWindow(QMainWindow):
             if not w.link_spec["url"].startswith("sim://")  # each sim:// is a simulator of its own
         }
         dlg.started.connect(self._open_live)
+        fit_to_screen(dlg)
         dlg.open()
         return dlg
 
@@ -309,6 +321,7 @@ class MainWindow(QMainWindow):
         win = LiveSessionWindow(self.store, session_id, link_spec, self.who, parent=self)
         win.finished.connect(self._session_ended)
         self.session_windows.append(win)
+        fit_to_screen(win)
         win.show()
         return win
 
@@ -332,6 +345,7 @@ class MainWindow(QMainWindow):
 
         win = SessionReviewWindow(self.store, session_id, self.who, parent=self)
         win.amended.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
+        fit_to_screen(win)
         win.show()
         return win
 

@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from desktop.records import AREAS, fmt_date
+from desktop.records import areas_text, fmt_date
 from desktop.store import ClientSummary, SessionRow, Store
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -144,8 +144,10 @@ class SessionTableModel(_RowsModel):
         if col == 2:
             secs = s.summary.get("duration_s")
             return f"{int(secs) // 60} min" if secs else "—"
-        if col == 3:
-            return ", ".join(AREAS.get(a, a) for a in s.areas)
+        if col == 3:  # what the notes say was treated; the plan only while nothing is recorded
+            if s.treated_areas:
+                return areas_text(s.treated_areas, s.passes)
+            return f"planned: {areas_text(s.areas)}" if s.areas else "—"
         if col == 4:
             return self._fmt(s.set_point_kpa) if s.set_point_kpa else "—"
         if col == 5:

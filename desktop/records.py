@@ -240,3 +240,9 @@ def interval_warning(last: dt.date | None, today: dt.date, minimum_days: int) ->
         f"The last session was {when} ({fmt_date(last)}): sooner than the clinic's minimum interval "
         f"of {minimum_days} days."
     )
+
+
+def areas_text(areas: list[str], passes: dict[str, int] | None = None) -> str:
+    """ "Forehead ×3, Cheeks ×2, Nose": the areas treated, with the passes recorded on each."""
+    passes = passes or {}
+    return ", ".join(AREAS.get(a, a) + (f" ×{passes[a]}" if passes.get(a) else "") for a in areas)

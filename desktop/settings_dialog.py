@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.discard import AskBeforeDiscarding
 from desktop.fields import VacuumSpinBox
 from desktop.records import SENSITIVITIES, ScreeningRule
+from desktop.screen_fit import fit_to_screen
 from desktop.store import Store
 from device.units import UNITS
 
@@ -34,7 +35,7 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         super().__init__(parent)
         self.store, self.who = store, who
         self.setWindowTitle("Clinic settings")
-        self.resize(760, 720)
+        fit_to_screen(self, 760, 720)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(store.setting("display_unit", "kPa"))

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from PySide6.QtCore import QDate
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
-EMPTY_DATE = QDate(1900, 1, 1)
+from desktop.fields import DateField
 
-
-class OptionalDateEdit(QDateEdit):
-    """A date picker that may be left empty (shown as "—")."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setCalendarPopup(True)
-        self.setDisplayFormat("d MMM yyyy")
-        self.setMinimumDate(EMPTY_DATE)
-        self.setMaximumDate(QDate(2200, 1, 1))
-        self.setSpecialValueText("—")
-        self.setDate(EMPTY_DATE)
-
-    def value(self) -> dt.date | None:
-        d = self.date()
-        return None if d == EMPTY_DATE else dt.date(d.year(), d.month(), d.day())
-
-    def set_value(self, value: dt.date | None) -> None:
-        self.setDate(QDate(value.year, value.month, value.day) if value else EMPTY_DATE)
+# Dates are entered with desktop.fields.DateField (typed in the locale's format, ISO or with a month
+# name, visibly empty, no sentinel date). The old name is kept for code written against it.
+OptionalDateEdit = DateField
 
 
 def title(text: str, name: str = "PageTitle") -> QLabel:

@@ -88,6 +88,13 @@ class StoreBase:
             if upgrade:
                 self.conn.execute(f"PRAGMA synchronous = {self.synchronous}")
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes as one transaction: one commit (one fsync) instead of one per record, and
+        all or nothing (creating the demo database: thousands of records)."""
+        with self._write():
+            yield
+
     def _log(self, who: str, record_type: str, record_id: int, action: str, details: dict) -> None:
         self.db["change_log"].insert(
             {

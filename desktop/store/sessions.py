@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class SessionRow:
     samples_lost: int
     summary: dict
     heartbeat_at: str | None
+    # from the session notes: the areas actually treated and the passes recorded on each
+    treated_areas: list[str] = field(default_factory=list)
+    passes: dict[str, int] = field(default_factory=dict)
 
     @property
     def started(self) -> dt.datetime:
@@ -96,6 +99,13 @@ class AlarmRow:
     peak_kpa: float | None
     acknowledged_at: str | None
     acknowledged_by: str | None
+
+
+# A session with what its notes say was treated (one query for a client's whole table).
+_WITH_NOTES = (
+    "SELECT s.*, n.areas AS notes_areas, n.passes AS notes_passes "
+    "FROM treatment_sessions s LEFT JOIN session_notes n ON n.session_id = s.id"
+)
 
 
 class SessionsMixin(StoreBase):
@@ -350,11 +360,13 @@ class SessionsMixin(StoreBase):
             samples_lost=r["samples_lost"] or 0,
             summary=json.loads(r["summary"] or "{}"),
             heartbeat_at=r["heartbeat_at"],
+            treated_areas=json.loads(r.get("notes_areas") or "[]"),
+            passes=json.loads(r.get("notes_passes") or "{}"),
         )
 
     @sql("reading the session")
     def session(self, session_id: int) -> SessionRow:
-        rows = self._q("SELECT * FROM treatment_sessions WHERE id = ?", [session_id])
+        rows = self._q(f"{_WITH_NOTES} WHERE s.id = ?", [session_id])
         if not rows:
             raise NotFoundError(f"session {session_id} does not exist")
         return self._session(rows[0])
@@ -364,7 +376,7 @@ class SessionsMixin(StoreBase):
         return [
             self._session(r)
             for r in self._q(
-                "SELECT * FROM treatment_sessions WHERE client_id = ? ORDER BY started_at DESC, id DESC",
+                f"{_WITH_NOTES} WHERE s.client_id = ? ORDER BY s.started_at DESC, s.id DESC",
                 [client_id],
             )
         ]
