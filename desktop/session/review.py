@@ -170,6 +170,7 @@ class SessionReviewWindow(QMainWindow):
         buttons.addStretch(1)
         for b in (self.close_session_button, self.amend_button, self.save_button):
             buttons.addWidget(b)
+        self._add_outputs(buttons)
 
         upper = QWidget()
         ul = QVBoxLayout(upper)
@@ -341,6 +342,13 @@ class SessionReviewWindow(QMainWindow):
         box.open()
         self.save_problem_box = box
         return box
+
+    def _add_outputs(self, buttons: QHBoxLayout) -> None:
+        """Print / PDF / trace CSV (desktop/session_outputs.py, the media part of issue #13)."""
+        from desktop.session_outputs import SessionOutputs
+
+        self.outputs = SessionOutputs(self, self.store, self.session_id, self.who, self.plot)
+        buttons.insertWidget(1, self.outputs.button)
 
     def start_amend(self) -> None:
         self.notes_panel.set_read_only(False)
