@@ -36,6 +36,10 @@ ORDER = (
 )
 
 
+def _load() -> float | None:
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
 def _fmt(value, unit: str) -> str:
     if value is None:
         return "—"
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     errors: dict[str, str] = {}
     started = time.monotonic()
+    load_before = _load()
     for name in chosen:
         t0 = time.monotonic()
         print(f"== {name}", flush=True)
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine(),
+            # what else the machine was doing: figures taken at a load above the core count are
+            # slower than the machine is (the peer ratios, measured side by side, suffer least)
+            "load_average_1min_before_after": [load_before, _load()],
         },
         "seconds": round(time.monotonic() - started, 1),
         "results": results,

@@ -1,15 +1,16 @@
-"""Everything the benchmarks know about the live session window's insides, in one place.
+"""Everything the benchmarks know about the live session's insides, in one place.
 
-The measures drive and observe the live window only through ``LiveAdapter`` (and the few helpers
-below), so when the window is rewritten (a Qt-free ``SessionRun`` whose snapshot the window draws)
-this file follows it and the measures stay as they are. What a measure needs:
+The live window is a view of a ``SessionRun`` (desktop/session/run.py): the run evaluates samples on
+its own thread, the window draws the run's snapshot 30 times a second. The measures drive and observe
+both only through ``LiveAdapter``, so when either changes this file follows and the measures stay as
+they are. What a measure needs:
 
-* samples as they enter the session (``on_samples``), with their device time;
+* samples as they enter the session (``on_samples``), with their device time (on the run's thread);
 * the moment the plot has been painted, and the device time of the newest sample it shows
   (``on_plot_painted``): "on screen" means painted into the window's backing store;
 * the moment the alarm bar has been painted showing an alarm, and each sound the window requests;
 * the alarm engine's thresholds and its last stroke (for the dwell reference);
-* feeding samples straight in, drawing, and ending and closing the session.
+* feeding samples straight in with a clock of its own, drawing, ending and closing the session.
 """
 
 from __future__ import annotations
@@ -17,11 +18,25 @@ from __future__ import annotations
 import time
 import weakref
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+ACTIVE_HIGH_TEXT = "Vacuum above"  # the banner of an active over-ceiling alarm (a latched one differs)
+DWELL_TEXT = "held still"
+NO_SIGNAL_TEXT = "No signal"
+
+
+class FakeClock:
+    """A session clock the measure moves (redraw and the accelerated long session)."""
+
+    def __init__(self, t: float = 1000.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
 
 
 class _PaintTimer(QObject):
-    """Paints the watched widget itself (so the time taken after the paint is known), then reports."""
+    """Paints the watched widget itself (so the time after the paint is known), then reports."""
 
     def __init__(self, widget, paint, after):
         super().__init__(widget)
@@ -39,17 +54,18 @@ class _PaintTimer(QObject):
 class LiveAdapter:
     def __init__(self, window):
         self.window = window
+        self.run = window.run
         self._newest_drawn_x: float | None = None
         self._paint_cbs: list = []
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, store, session_id: int, url: str, parent=None, fmt: str = "abrasio") -> LiveAdapter:
+    def open(cls, store, session_id: int, url: str, parent=None, clock=None) -> LiveAdapter:
         from desktop.session.live import LiveSessionWindow
 
-        win = LiveSessionWindow(
-            store, session_id, {"url": url, "format": fmt}, lambda: "bench", parent=parent
-        )
+        kw = {"clock": clock} if clock is not None else {}
+        spec = {"url": url, "format": "abrasio"}
+        win = LiveSessionWindow(store, session_id, spec, lambda: "bench", parent=parent, **kw)
         win.show()
         return cls(win)
 
@@ -62,11 +78,9 @@ class LiveAdapter:
         return (LiveSessionWindow, SessionReviewWindow)
 
     # -- observing -------------------------------------------------------------------------------
-    # The window is a view of a SessionRun (desktop/session/run.py): samples enter the run on its own
-    # thread; the window draws a snapshot each frame. Session time x = device time + run._offset.
     def on_samples(self, callback) -> None:
-        """callback(device_times: list[float] (s, wrapping at 2**32 µs), vacuum_kpa: list[float])."""
-        run = self.window.run
+        """callback(device_times (s, wrapping at 2**32 µs), vacuum_kpa), on the run's thread."""
+        run = self.run
         ingest = run._ingest
 
         def measured(batch):
@@ -84,9 +98,8 @@ class LiveAdapter:
             def drawn(*args, **kwargs):
                 frame(*args, **kwargs)
                 snap = window.snap
-                self._newest_drawn_x = (
-                    (snap.t + float(snap.x[-1])) if snap is not None and len(snap.x) else None
-                )
+                if snap is not None and len(snap.x):
+                    self._newest_drawn_x = snap.t + float(snap.x[-1])
 
             window.frame = drawn
             window.timer.timeout.disconnect()
@@ -97,7 +110,7 @@ class LiveAdapter:
 
     def _plot_painted(self, t: float) -> None:
         newest = None
-        offset = self.window.run._offset
+        offset = self.run._offset
         if self._newest_drawn_x is not None and offset is not None:
             newest = self._newest_drawn_x - offset
         for cb in self._paint_cbs:
@@ -120,53 +133,53 @@ class LiveAdapter:
         sound.play = played
 
     def device_time_of_session_x(self, x: float) -> float | None:
-        offset = self.window.run._offset
+        offset = self.run._offset
         return None if offset is None or x is None else x - offset
 
     @property
     def ceiling_kpa(self) -> float:
-        return self.window.engine.ceiling_kpa
+        return self.run.engine.ceiling_kpa
 
     @property
     def dwell_s(self) -> float:
-        return self.window.engine.dwell_s
+        return self.run.engine.dwell_s
 
     @property
     def no_signal_s(self) -> float:
-        return self.window.engine.no_signal_s
+        return self.run.engine.no_signal_s
 
     def last_stroke_x(self) -> float | None:
-        return self.window.engine.strokes.last_stroke
+        return self.run.engine.strokes.last_stroke
 
     def active_alarm_kinds(self) -> set[str]:
-        return {a.kind for a in self.window.engine.active()}
+        return {a.kind for a in self.run.engine.active()}
+
+    def acknowledge(self) -> None:
+        """As the practitioner does (A): latched alarms leave the banner."""
+        self.window.acknowledge()
 
     def samples_received(self) -> int:
-        return self.window.samples_received
+        return self.run.samples_received
 
     def link_stats(self):
-        return self.window.link.stats()
+        return self.run.link.stats()
 
-    # -- driving without a handpiece (redraw, memory) ----------------------------------------------
+    def lost(self) -> int:
+        return self.run.lost
+
+    # -- driving without a handpiece (redraw, memory): open with a FakeClock ----------------------
     def detach_link(self) -> None:
-        """Stop the window's frames, the run's thread and the link: the measure feeds and draws it.
-        The run's clock then follows the data (``push_to_graph``/``ingest``), so the window shows it."""
-        w = self.window
-        w.timer.stop()
-        w.run.stop()
-        w.link.close()
-        self._data_now = w.run.now()
-        w.run.clock = lambda: w.run.started + self._data_now
+        """Stop the run's thread and its link: the measure feeds the run and draws the window."""
+        self.window.timer.stop()
+        self.run.stop()
+        self.run.link.close()
 
     def push_to_graph(self, t, v) -> None:
-        self.window.ring.push(t, v)
-        self.window.run._last_x = float(t[-1])
-        self._data_now = float(t[-1])
-
-    def newest_x(self) -> float:
-        return self.window.run._last_x or 0.0
+        """Samples at session times ``t`` straight into what the graph draws."""
+        self.run.ring.push(t, v)
 
     def draw(self) -> None:
+        """One frame, as the window's timer would do it."""
         self.window.frame()
 
     @property
@@ -179,50 +192,41 @@ class LiveAdapter:
     def drop_marker(self, label: str = "") -> None:
         self.window.drop_marker(label)
 
+    def ingest(self, batch) -> None:
+        """Samples through the run's whole intake (alarms, statistics, graph, recorder)."""
+        with self.run._lock:
+            self.run._ingest(batch)
+
+    def writer_backlog(self) -> int:
+        return self.run.recorder._q.qsize()
+
+    # -- ending ----------------------------------------------------------------------------------
+    def end(self, timeout: float = 30.0) -> dict | None:
+        """End as the practitioner does (End session, confirm), and wait until it is on disk and the
+        window has closed itself. Returns the session's summary."""
+        w = self.window
+        done = QEventLoop()
+        w.finished.connect(lambda _sid: done.quit())
+        QTimer.singleShot(int(timeout * 1000), done.quit)
+        self.click_end()
+        if not w.ended:
+            done.exec()
+        return w.summary_result
+
+    def click_end(self) -> None:
+        """End session, then 'End session' in the confirmation (nothing waited for)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        w = self.window
+        w.end_button.click()
+        box = getattr(w, "confirm_box", None)
+        if box is not None:
+            yes = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+            yes.click()
+
     def force_close(self) -> None:
         """Stop without ending the session properly (a measure that only draws)."""
         self.window.force_close()
 
-    def ingest(self, batch) -> None:
-        """Samples straight into the run (host time: their device time, on the run's clock)."""
-        run = self.window.run
-        self._data_now = max(getattr(self, "_data_now", 0.0), batch[-1].device_time)
-        batch = [s._replace(host_time=run.started + s.device_time) for s in batch]
-        with run._lock:
-            run._ingest(batch)
-
-    def writer_backlog(self) -> int:
-        return self.window.recorder._q.qsize()
-
-    # -- ending ----------------------------------------------------------------------------------
-    def end(self) -> dict | None:
-        """What the practitioner does: End session and say yes. The end never blocks the window;
-        this waits (running the event loop) until it is on disk. Whether the window then goes away
-        is the app's business, and measured."""
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        w = self.window
-        loop = QEventLoop()
-        w.finished.connect(lambda _sid: loop.quit())
-        QTimer.singleShot(30_000, loop.quit)
-        w.end_session()
-        if not w.ended:
-            loop.exec()
-        return w.summary_result
-
-    def end_button(self):
-        """The End button as the practitioner uses it: click, then confirm."""
-        return _EndClick(self.window)
-
     def weak(self):
         return weakref.ref(self.window)
-
-
-class _EndClick:
-    def __init__(self, window):
-        self.window = window
-
-    def click(self) -> None:
-        self.window.end_button.click()
-        box = self.window.confirm_box
-        box.buttons()[0].click()  # "End session"

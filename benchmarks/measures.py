@@ -50,8 +50,8 @@ def result(
                 r.update(extra)
                 return r
     if target is not None:
-        r["ratio"] = value / target if target else None
-        met = bool(value >= target if higher_is_better else value <= target)
+        r["ratio"] = value / target if target and value is not None else None
+        met = value is not None and bool(value >= target if higher_is_better else value <= target)
         r["met"] = met if r.get("met") is None else (met and r["met"])
         r["target_text"] = (r.get("target_text", "") + " and " if "peer_target" in r else "") + (
             "= 0"
@@ -220,7 +220,7 @@ def _run_loop(seconds: float) -> None:
     loop.exec()
 
 
-def _session(tmp: Path, url: str):
+def _session(tmp: Path, url: str, clock=None):
     """A store with one client and a live session window on ``url``: (store, LiveAdapter)."""
     from benchmarks.live_adapter import LiveAdapter
     from desktop.records import Client
@@ -229,7 +229,7 @@ def _session(tmp: Path, url: str):
     store = Store.open(tmp / "bench.db")
     cid = store.add_client(Client("Bench", "Mark", vacuum_ceiling_kpa=45.0))
     sid = store.create_session(cid, "bench", set_point_kpa=30.0, ceiling_kpa=45.0, areas=["cheeks"])
-    return store, LiveAdapter.open(store, sid, url)
+    return store, LiveAdapter.open(store, sid, url, clock=clock)
 
 
 def _rss_mb() -> float:
@@ -259,12 +259,17 @@ def redraw(quick: bool = False):
     rounds = 2 if quick else 8
     _app()
     tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
-    store, live = _session(tmp, "sim://?rate=1000&auto=0")
+    from benchmarks.live_adapter import FakeClock
+
+    clock = FakeClock()
+    store, live = _session(tmp, "sim://?rate=1000&auto=0", clock)
     live.detach_link()
     _run_loop(0.3)
     t = np.arange(30_000) / 1000.0
     v = 30 + 3 * np.sin(t * 5) + np.random.default_rng(1).normal(0, 0.2, t.size)
     live.push_to_graph(t, v)
+    start = clock.t
+    clock.t = start + float(t[-1])
     # what a full live view carries: markers and alarm bands on the trace
     live.drop_marker("left cheek")
     peer_plot, peer_curve = _bare_plot((live.plot.width(), live.plot.height()))
@@ -278,8 +283,9 @@ def redraw(quick: bool = False):
     for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(per_round):
-            new_t = live.newest_x() + 0.001 + step
+            new_t = clock.t - start + 0.001 + step
             live.push_to_graph(new_t, 30 + 3 * np.sin(new_t * 5))
+            clock.t = start + float(new_t[-1])
             live.draw()
             # grab() renders the whole plot widget (axes, grid, band, lines, curve) into an image,
             # every time: what a repaint costs. (viewport().repaint() offscreen may skip the paint.)
@@ -339,7 +345,11 @@ def memory(quick: bool = False):
     settle_s = 1800  # "none after the first half hour"
     app = _app()
     tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
-    store, live = _session(tmp, "sim://?rate=1000&auto=0")
+    from benchmarks.live_adapter import FakeClock
+
+    clock = FakeClock()
+    start_t = clock.t
+    store, live = _session(tmp, "sim://?rate=1000&auto=0", clock)
     live.detach_link()
     vac, contact = _minute_of_samples()
     seconds = int(hours * 3600)
@@ -350,8 +360,18 @@ def memory(quick: bool = False):
     t0 = time.monotonic()
     for s in range(seconds):
         k = (s % 60) * 1000
+        clock.t = start_t + s + 1.0  # the session's clock follows the replayed samples
         batch = [
-            p.Sample(s * 1000 + i, s + i / 1000, 0.0, float(vac[k + i]), True, bool(contact[k + i]), 0, 0)
+            p.Sample(
+                s * 1000 + i,
+                s + i / 1000,
+                start_t + s + i / 1000,
+                float(vac[k + i]),
+                True,
+                bool(contact[k + i]),
+                0,
+                0,
+            )
             for i in range(1000)
         ]
         live.ingest(batch)
@@ -676,8 +696,45 @@ def startup(quick: bool = False):
             target=2.0,
             higher_is_better=False,
         )
-        size = sum(f.lstat().st_size for f in bundle.parent.rglob("*") if f.is_file() and not f.is_symlink())
-        yield result("bundle size on disk (Linux)", size / 1e6, "MB", target=150, higher_is_better=False)
+        files = [f for f in bundle.parent.rglob("*") if f.is_file() and not f.is_symlink()]
+        size = sum(f.lstat().st_size for f in files)
+        biggest = sorted(files, key=lambda f: -f.lstat().st_size)[:12]
+        yield result(
+            "bundle size on disk (Linux)",
+            size / 1e6,
+            "MB",
+            target=150,
+            higher_is_better=False,
+            biggest_mb={
+                str(f.relative_to(bundle.parent)): round(f.lstat().st_size / 1e6, 2) for f in biggest
+            },
+            parts_mb=_bundle_parts(bundle.parent, files),
+        )
+
+
+def _bundle_parts(root: Path, files: list[Path]) -> dict[str, float]:
+    """The bundle's size by what brought it in."""
+    parts: dict[str, float] = {}
+    for f in files:
+        rel = f.relative_to(root).as_posix().removeprefix("_internal/")
+        if rel.startswith("PySide6/Qt/lib/libicu"):
+            key = "ICU (its data trimmed)"
+        elif rel.startswith(("PySide6/Qt/", "PySide6/lib", "shiboken6/")):
+            key = "Qt libraries and plugins"
+        elif rel.startswith("PySide6/"):
+            key = "PySide6 bindings"
+        elif rel.startswith(("numpy", "numpy.libs")):
+            key = "numpy (with OpenBLAS)"
+        elif rel.startswith(("sqlcipher3", "argon2", "_argon2", "_cffi")):
+            key = "SQLCipher and Argon2"
+        elif rel.startswith(("libpython", "python3", "base_library")) or rel == "Abrasio":
+            key = "Python (and the app's own code, in the executable)"
+        elif "/" not in rel and rel.startswith("lib"):
+            key = "host libraries (X11, glib, fontconfig…)"
+        else:
+            key = "other (pyqtgraph, resources…)"
+        parts[key] = parts.get(key, 0.0) + f.lstat().st_size / 1e6
+    return {k: round(v, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
 
 
 from benchmarks.live import alarms, end_to_end, gui_stalls, sessions, soak  # noqa: E402, F401
