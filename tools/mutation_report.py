@@ -114,7 +114,7 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
                 why = notes.get(k, "UNEXPLAINED")
                 kind = "survived" if k in survived else "no tests"
                 survivors.append(
-                    f"| `{k.split('.', len(path.split('/')) - 1)[-1]}` | {kind} | "
+                    f"| `{k}` | {kind} | "
                     f"`{_diff(k, sources)[:160]}` | {why} |"
                 )
     text = [
