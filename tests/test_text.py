@@ -108,3 +108,9 @@ def test_a_line_up_to_the_limit_is_kept_and_longer_ones_add_up_as_skipped():
     dec.feed(b"9" * (MAX_LINE + 1))
     dec.feed(b"9" * (MAX_LINE + 1))
     assert dec.stats.bytes_skipped == 2 * (MAX_LINE + 1) and dec.stats.lines_skipped == 2
+
+
+def test_a_malformed_vacuum_pair_refuses_the_line():
+    dec = TextDecoder()
+    assert values(dec, b"vacuum:1:2 vacuum:5\n") == []  # the first vacuum pair is not a number
+    assert dec.stats.lines_skipped == 1

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.records import AREAS
-from desktop.session.alarms import PRIORITY_RANK, Alarm, AlarmEngine
+from desktop.session.alarms import Alarm, AlarmEngine
 from device.link import LinkEvent, LinkState
 from device.protocol import FLAG_CONTACT, FLAG_CRYSTAL, FLAG_PUMP, SEQ_MOD, Hello, Sample
 
@@ -632,7 +632,3 @@ class SessionRun:
         with self._lock:
             self.ended = True
         self.recorder.close_async()
-
-
-def priority_rank(view: AlarmView | None) -> int:
-    return PRIORITY_RANK[view.priority] if view else 0
