@@ -113,10 +113,7 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
             for k in sorted(survived + no_tests, key=_sort_key):
                 why = notes.get(k, "UNEXPLAINED")
                 kind = "survived" if k in survived else "no tests"
-                survivors.append(
-                    f"| `{k}` | {kind} | "
-                    f"`{_diff(k, sources)[:160]}` | {why} |"
-                )
+                survivors.append(f"| `{k}` | {kind} | `{_diff(k, sources)[:160]}` | {why} |")
     text = [
         f"# {title}",
         "",
