@@ -141,6 +141,10 @@ class LiveAdapter:
     def active_alarm_kinds(self) -> set[str]:
         return {a.kind for a in self.window.engine.active()}
 
+    def acknowledge(self) -> None:
+        """The practitioner presses A: the alarms present now are acknowledged."""
+        self.window.acknowledge()
+
     def samples_received(self) -> int:
         return self.window.samples_received
 
