@@ -304,10 +304,12 @@ class ClientPage(QWidget):
         for b in (self.edit_button, self.archive_button):
             b.setEnabled(not erasures)
         self.start_button.setEnabled(not c.archived and not erasures)
-        self.client_screening_button.setEnabled(not c.archived)
-        self.consent_section.show_client(c.id, archived=c.archived)
+        # archived, or the file is read-only (damaged, permissions, being checked): nothing to write
+        frozen = c.archived or not self.store.writable
+        self.client_screening_button.setEnabled(not frozen)
+        self.consent_section.show_client(c.id, archived=frozen)
         return self.series_section.show_client(
-            c.id, sessions, archived=c.archived, fallback=self._next_due(sessions, today)
+            c.id, sessions, archived=frozen, fallback=self._next_due(sessions, today)
         )
 
     def client_screening(self):

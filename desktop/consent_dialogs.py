@@ -44,17 +44,13 @@ from desktop.models import _RowsModel
 from desktop.records import fmt_date
 from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
-from desktop.store import Store, StoreError
-from desktop.ui import error_box, plain
-from desktop.widgets import read_only_table, scaled_font, set_invalid, title
+from desktop.store import Store, StoreError, now_iso
+from desktop.ui import error_box, field_error, plain, show_errors
+from desktop.widgets import read_only_table, scaled_font, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
 EXPIRES_SOON_DAYS = 30
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def status_style(status: ConsentStatus) -> str:
@@ -78,7 +74,7 @@ class ConsentDialog(QDialog):
         self.today = today or dt.date.today()
         self.templates = store.consent_templates()
         self.setWindowTitle(f"Consent — {self.client.name}")
-        self.resize(900, 760)
+        self.resize(900, 700)  # fits a 1366×768 screen with its task bar
 
         self.form = QComboBox()
         for t in self.templates:
@@ -92,12 +88,10 @@ class ConsentDialog(QDialog):
         self.pad = SignaturePad()
         self.clear_button = QPushButton("Clear signature")
         self.clear_button.clicked.connect(self.pad.clear)
-        self.pad_error = plain("", "FieldError")
+        self.pad_error = field_error()
         self.witness = plain()
-        self.witness_error = plain("", "FieldError")
-        for err in (self.pad_error, self.witness_error):
-            err.setVisible(False)
-        self.pad.changed.connect(lambda: self.pad.is_empty() or self._show(self.pad_error, None))
+        self.witness_error = field_error()
+        self.pad.changed.connect(lambda: self.pad.is_empty() or self.pad_error.setVisible(False))
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_button = self.buttons.addButton("Sign and save", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -142,11 +136,6 @@ class ConsentDialog(QDialog):
         who = self.who().strip()
         self.witness.setText(f"Witnessed by: {who}" if who else "Witnessed by: —")
 
-    @staticmethod
-    def _show(label: QLabel, message: str | None) -> None:
-        label.setText(message or "")
-        label.setVisible(bool(message))
-
     def problems(self) -> dict[str, str]:
         out = {}
         problem = signature_problem(self.pad.strokes())
@@ -162,9 +151,9 @@ class ConsentDialog(QDialog):
     def save(self) -> None:
         self._show_witness()
         problems = self.problems()
-        self._show(self.pad_error, problems.get("signature"))
-        self._show(self.witness_error, problems.get("witness"))
-        set_invalid(self.pad, "signature" in problems)
+        show_errors(
+            problems, {"signature": self.pad_error, "witness": self.witness_error}, {"signature": self.pad}
+        )
         t = self.template()
         if problems or t is None:
             return
@@ -177,7 +166,7 @@ class ConsentDialog(QDialog):
             text=t.body,
             template_code=t.code,
             template_version=t.version,
-            signed_at=_now(),
+            signed_at=now_iso(),
             signer_name=self.client.name,
             signature_png=self.pad.png(),
             strokes=self.pad.strokes(),
@@ -401,9 +390,7 @@ class TemplateEditor(QDialog):
         self.resize(820, 700)
         self.title = QLineEdit(template.title if template else "")
         self.body = QPlainTextEdit(template.body if template else "")
-        self.title_error, self.body_error = plain("", "FieldError"), plain("", "FieldError")
-        for err in (self.title_error, self.body_error):
-            err.setVisible(False)
+        self.title_error, self.body_error = field_error(), field_error()
         note = (
             f"Saving makes version {template.version + 1}. Version {template.version} and earlier stay "
             "exactly as they are, with the consents signed on them."
@@ -427,13 +414,11 @@ class TemplateEditor(QDialog):
 
     def save(self) -> None:
         errors = validate_template(self.title.text(), self.body.toPlainText())
-        for key, label, field in (
-            ("title", self.title_error, self.title),
-            ("body", self.body_error, self.body),
-        ):
-            label.setText(errors.get(key, ""))
-            label.setVisible(key in errors)
-            set_invalid(field, key in errors)
+        show_errors(
+            errors,
+            {"title": self.title_error, "body": self.body_error},
+            {"title": self.title, "body": self.body},
+        )
         if errors:
             return
         try:
@@ -473,7 +458,9 @@ class ConsentSettingsDialog(QDialog):
 
         self.validity = QSpinBox(minimum=1, maximum=60, suffix=" months")
         self.validity.setValue(store.consent_validity_months())
-        self.retention = QSpinBox(minimum=1, maximum=MAX_RETENTION_YEARS, suffix=" years")
+        self.retention = QSpinBox(
+            minimum=1, maximum=MAX_RETENTION_YEARS, suffix=" years after the last treatment"
+        )
         self.retention.setValue(int(store.setting("retention_years", DEFAULT_RETENTION_YEARS)))
         self.planned = QSpinBox(minimum=1, maximum=MAX_PLANNED_SESSIONS, suffix=" sessions")
         self.planned.setValue(int(store.setting("series_planned_sessions", DEFAULT_PLANNED_SESSIONS)))
@@ -483,8 +470,8 @@ class ConsentSettingsDialog(QDialog):
         form.addRow(
             "",
             plain(
-                "after the client's last treatment (the law of your country decides; it may differ for "
-                "clients treated as children). Erasing a client keeps their clinical record until then.",
+                "The law of your country decides (it may differ for clients treated as children). "
+                "Erasing a client keeps their clinical record until then.",
                 "Hint",
             ),
         )
@@ -550,16 +537,18 @@ class ConsentSettingsDialog(QDialog):
         self.reload(t.code)
 
     def save(self) -> None:
-        s, who = self.store, self.who
+        s = self.store
+        changed = {
+            key: spin.value()
+            for key, spin, default in (
+                ("consent_validity_months", self.validity, DEFAULT_VALIDITY_MONTHS),
+                ("retention_years", self.retention, DEFAULT_RETENTION_YEARS),
+                ("series_planned_sessions", self.planned, DEFAULT_PLANNED_SESSIONS),
+            )
+            if spin.value() != int(s.setting(key, default))
+        }
         try:
-            with s.db.atomic():
-                for key, spin, default in (
-                    ("consent_validity_months", self.validity, DEFAULT_VALIDITY_MONTHS),
-                    ("retention_years", self.retention, DEFAULT_RETENTION_YEARS),
-                    ("series_planned_sessions", self.planned, DEFAULT_PLANNED_SESSIONS),
-                ):
-                    if spin.value() != int(s.setting(key, default) or 0):
-                        s.set_setting(key, spin.value(), who)
+            s.save_settings(changed, who=self.who)
         except StoreError as exc:
             self.error = error_box(self, "Not saved", f"The settings were not saved:\n{exc}")
             return

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 
 from desktop.erasure import describe
 from desktop.records import fmt_date
-from desktop.store import Store, StoreError
-from desktop.ui import error_box, plain
-from desktop.widgets import set_invalid, title
+from desktop.store import Store, StoreError, backups
+from desktop.ui import error_box, field_error, plain, show_errors
+from desktop.widgets import title
 
 
 class EraseClientDialog(QDialog):
@@ -42,15 +42,18 @@ class EraseClientDialog(QDialog):
         )
         self.kept.setVisible(bool(kept))
         self.copies = plain(
-            "Backups of the database, and the copies Abrasio takes beside it before an upgrade "
-            f"({store.path.name}.v…bak), still hold the record until they are deleted.",
+            f"Abrasio's backups ({backups.FOLDER}/ beside the database, and a second backup folder if one is "
+            f"set) still hold the record: the last of them is replaced within {backups.KEEP_MONTHLY} months. "
+            "Restoring a backup taken before today brings the client back: erase them again afterwards. "
+            f"Copies taken before upgrades ({store.path.name}.v…bak) and any other copies stay until "
+            "someone deletes them.",
             "Hint",
         )
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("How the request came, e.g. “letter of 3 May, identity checked”")
-        self.reason_error = plain("", "FieldError")
+        self.reason_error = field_error()
         self.confirm = QCheckBox(f"I have checked that the request comes from {self.client.name}.")
-        self.confirm_error = plain("", "FieldError")
+        self.confirm_error = field_error()
         for e in (self.reason_error, self.confirm_error):
             e.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -80,18 +83,27 @@ class EraseClientDialog(QDialog):
             problems["confirm"] = (
                 "Type your name in the Practitioner box first: the erasure is recorded as yours."
             )
-        for key, label in (("reason", self.reason_error), ("confirm", self.confirm_error)):
-            label.setText(problems.get(key, ""))
-            label.setVisible(key in problems)
-        set_invalid(self.reason, "reason" in problems)
+        show_errors(
+            problems, {"reason": self.reason_error, "confirm": self.confirm_error}, {"reason": self.reason}
+        )
         if problems:
             return
         try:
-            plan = self.store.erase_client(self.client_id, self.today, self.who().strip(), self.reason.text())
+            outcome = self.store.erase_client(
+                self.client_id, self.today, self.who().strip(), self.reason.text()
+            )
         except (StoreError, ValueError) as exc:
             self.error = error_box(self, "Not erased", f"Nothing was erased:\n{exc}")
             return
-        self.erased.emit(self.client_id, plan.full)
+        if not outcome.log_emptied:  # said, not hidden: the window behind shows the result meanwhile
+            self.note = error_box(
+                self.parentWidget() or self,
+                "Erased",
+                "The client is erased. Another window is using the database (a session being recorded?), "
+                "so some erased bytes stay in its log file until that ends or Abrasio closes.",
+            )
+            self.note.setIcon(self.note.Icon.Information)
+        self.erased.emit(self.client_id, outcome.full)
         self.accept()
 
 

@@ -108,7 +108,7 @@ class RecallDialog(QDialog):
         self.horizon = QComboBox()
         self.horizon.addItem(f"this week (to {fmt_date(week_end(self.today))})", 0)
         self.horizon.addItem(f"this week and next (to {fmt_date(week_end(self.today, 1))})", 1)
-        self.horizon.currentIndexChanged.connect(self.refresh)
+        self.horizon.currentIndexChanged.connect(self.select)
         self.summary = plain()
         self.model = RecallTableModel(self)
         self.view = read_only_table(self.model)
@@ -151,13 +151,17 @@ class RecallDialog(QDialog):
         lay.addLayout(bottom)
         self.refresh()
 
+    def refresh(self) -> None:
+        """Read the open series once; changing the horizon only selects again."""
+        self.candidates = self.store.recall_candidates()
+        self.rules = self.store.screening_rules()
+        self.select()
+
     def until(self) -> dt.date:
         return week_end(self.today, self.horizon.currentData())
 
-    def refresh(self) -> None:
-        self.entries, self.left_out = recall(
-            self.store.recall_candidates(), self.store.screening_rules(), self.today, self.until()
-        )
+    def select(self) -> None:
+        self.entries, self.left_out = recall(self.candidates, self.rules, self.today, self.until())
         self.model.set_entries(self.entries)
         self.left_out_model.set_entries(self.left_out)
         n = len(self.entries)

@@ -34,8 +34,8 @@ from desktop.questionnaire import (
     questions,
     validate_answer,
 )
-from desktop.store import Store, StoreError
-from desktop.ui import ask, error_box, plain
+from desktop.store import Store, StoreError, now_iso
+from desktop.ui import ask, error_box, field_error, plain
 from desktop.widgets import OptionalDateEdit
 
 CLIENT_STYLE = """
@@ -214,7 +214,7 @@ class ClientScreeningDialog(QDialog):
         self.differences = plain()
         self.client_said = plain()
         self.editor = ScreeningEditor(self.rules)
-        self.review_error = plain("", "FieldError")
+        self.review_error = field_error()
         self.confirm_button = QPushButton("Confirm and save")
         self.confirm_button.setObjectName("Primary")
         self.confirm_button.clicked.connect(self.confirm)
@@ -293,7 +293,7 @@ class ClientScreeningDialog(QDialog):
         if self.index + 1 < len(self.questions):
             self.show_question(self.index + 1)
         else:
-            self.answered_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            self.answered_at = now_iso()
             self.pages.setCurrentIndex(2)
 
     def back(self) -> None:
@@ -334,6 +334,7 @@ class ClientScreeningDialog(QDialog):
             self.review_error.setText(
                 "Type your name in the Practitioner box first: you confirm the screening."
             )
+            self.review_error.setVisible(True)
             return
         try:
             qid = self.store.save_reviewed_screening(

@@ -133,16 +133,20 @@ def run_self_test(out=None) -> int:
         loop = QEventLoop()
         QTimer.singleShot(int(RECORD_S * 1000), loop.quit)
         loop.exec()
-        ended = QEventLoop()
-        live.finished.connect(lambda _sid: ended.quit())
-        QTimer.singleShot(10_000, ended.quit)  # a deadline, should the end never come
-        live.end_session()  # never blocks: finished comes once it is on disk
-        ended.exec()
-        if not live.ended:
-            raise RuntimeError("the session did not finish within 10 s")
-        if live.save_error:
-            raise RuntimeError(f"the end of the session was not saved: {live.save_error}")
-        summary = live.summary_result
+        # Ending never blocks: the window says ``finished`` once the end is on disk, then closes itself.
+        ended: dict = {}
+        loop = QEventLoop()
+        live.finished.connect(lambda _sid: (ended.update(summary=live.summary_result, error=live.save_error),
+                                            loop.quit()))  # fmt: skip
+        QTimer.singleShot(10_000, loop.quit)
+        live.end_session()
+        if not ended:
+            loop.exec()
+        if not ended:
+            raise RuntimeError("the session did not end within 10 s")
+        if ended["error"]:
+            raise RuntimeError(f"the session's end was not saved: {ended['error']}")
+        summary = ended["summary"]
         ctx["session"], ctx["summary"] = sid, summary
         return f"{summary['samples']} samples in {summary['duration_s']} s, {summary['lost']} lost"
 

@@ -30,8 +30,8 @@ from desktop.series import (
     validate_plan,
 )
 from desktop.store import SessionRow, Store, StoreError
-from desktop.ui import ask, error_box, plain
-from desktop.widgets import set_invalid
+from desktop.store.sessions import NO_SAMPLES
+from desktop.ui import ask, error_box, field_error, plain, show_errors
 
 
 def _qdate(d: dt.date) -> QDate:
@@ -63,11 +63,7 @@ class SeriesPlanDialog(QDialog):
         self.interval.setValue(plan.interval_days if plan else int(store.setting("series_interval_days", 14)))
         self.note = QLineEdit(plan.note if plan else "")
         self.note.setPlaceholderText("e.g. acne scars on both cheeks; review after session 3")
-        self.errors = {
-            k: plain("", "FieldError") for k in ("started_on", "planned_sessions", "interval_days")
-        }
-        for e in self.errors.values():
-            e.setVisible(False)
+        self.errors = {k: field_error() for k in ("started_on", "planned_sessions", "interval_days")}
         self.fields = {
             "started_on": self.started,
             "planned_sessions": self.planned,
@@ -124,10 +120,7 @@ class SeriesPlanDialog(QDialog):
             except StoreError as exc:
                 self.error = error_box(self, "Not saved", f"The series was not saved:\n{exc}")
                 return
-        for key, label in self.errors.items():
-            label.setText(errors.get(key, ""))
-            label.setVisible(key in errors)
-            set_invalid(self.fields[key], key in errors)
+        show_errors(errors, self.errors, self.fields)
         if errors:
             return
         self.saved.emit(sid)
@@ -163,7 +156,7 @@ class SeriesSection(QWidget):
         """Show the series (``fallback`` when there is none); returns {session id: "4 of 6"}."""
         self.client_id = client_id
         plans = self.store.series_plans(client_id)
-        days = [(s.id, s.started.date()) for s in sessions]
+        days = [(s.id, s.started.date()) for s in sessions if s.status != NO_SAMPLES]  # not a treatment
         numbers = number_sessions(days, plans)
         latest = plans[-1] if plans else None
         self.current = progress(latest, [d for _, d in days], plans) if latest else None

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
+from desktop.widgets import set_invalid
+
 
 def plain(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
     """A label that never interprets its text as HTML."""
@@ -20,6 +22,22 @@ def plain(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def field_error() -> QLabel:
+    """The message shown beside a field that cannot be saved as it is (hidden until there is one)."""
+    label = plain("", "FieldError")
+    label.setVisible(False)
+    return label
+
+
+def show_errors(errors: dict[str, str], labels: dict[str, QLabel], fields: dict[str, QWidget]) -> None:
+    """Each label shows its field's message or hides; each field is marked invalid or not."""
+    for key, label in labels.items():
+        label.setText(errors.get(key, ""))
+        label.setVisible(key in errors)
+    for key, field in fields.items():
+        set_invalid(field, key in errors)
 
 
 def error_box(parent: QWidget, title: str, text: str) -> QMessageBox:

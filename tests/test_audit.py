@@ -144,6 +144,17 @@ def test_a_clinic_setting_changed_outside_abrasio_is_detected(clinic):
     assert ("settings", "changed") in {(p.table, p.kind) for p in verify(clinic)[0]}
 
 
+def test_a_role_raised_outside_abrasio_is_detected(clinic):
+    tom = clinic.add_person("Tom Reyes", ["front_desk"], "front desk passphrase")
+    conn = raw(clinic)
+    conn.execute("DROP TRIGGER seal_people_au")
+    conn.execute("UPDATE people SET roles = '[\"administrator\"]' WHERE id = ?", [tom.id])
+    conn.commit()
+    conn.close()
+    problems = verify(clinic)[0]
+    assert f"The person #{tom.id} was changed outside Abrasio." in [p.describe() for p in problems]
+
+
 def test_the_audit_trail_refuses_update_and_delete_even_from_abrasio(clinic):
     for sql in ("UPDATE audit_log SET person = 'someone else'", "DELETE FROM audit_log WHERE id = 1"):
         with pytest.raises(dbapi.IntegrityError, match="audit trail cannot be changed"):

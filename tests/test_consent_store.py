@@ -6,11 +6,13 @@ import datetime as dt
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desktop.consent import DEFAULT_TEMPLATE_CODE, LEGACY, SIGNED, Consent
 from desktop.questionnaire import YES, ClientAnswer, Difference
 from desktop.records import Client, ScreeningAnswer
-from desktop.series import SeriesPlan
+from desktop.series import SeriesPlan, number_sessions, progress
 from desktop.store import NotFoundError, Store, StoreBugError
 from desktop.store.migrations import MIGRATION_NAMES
 
@@ -42,7 +44,14 @@ def signed(client_id: int, on: D = JUNE_1, **kw) -> Consent:
 def test_old_consent_dates_become_honest_records_and_the_columns_go(tmp_path):
     path = tmp_path / "old.db"
     old = Store.open(path, stop_before=next(n for n in MIGRATION_NAMES if n.endswith("_signed_consent")))
-    for first, date, witness in (("Ada", "2025-03-04", "Dr K"), ("Bo", None, None), ("Cy", "2024-01-02", "")):
+    for first, date, witness in (
+        ("Ada", "2025-03-04", "Dr K"),
+        ("Bo", None, None),
+        ("Cy", "2024-01-02", ""),
+        ("Di", "03/04/2025", "Dr K"),  # typed into the file by something else: not a date
+        ("Ed", "", "Nurse L"),  # a witness without a date
+        ("Fa", "2025-02-30", "Dr K"),  # no such day
+    ):
         old.db["clients"].insert(
             {
                 "first_name": first,
@@ -65,6 +74,15 @@ def test_old_consent_dates_become_honest_records_and_the_columns_go(tmp_path):
     assert ada.text == "" and ada.signature_png is None and ada.strokes is None  # nothing made up
     assert store.consents(ids["Bo"]) == []
     assert store.consents(ids["Cy"])[0].witnessed_by == ""
+    for name, date, witness in (
+        ("Di", "03/04/2025", "Dr K"),
+        ("Ed", "", "Nurse L"),
+        ("Fa", "2025-02-30", "Dr K"),
+    ):
+        assert store.consents(ids[name]) == []  # no record with a made-up date…
+        (entry,) = store.change_log("client", ids[name])  # …and nothing dropped either
+        assert entry.action == "consent not migrated"
+        assert (entry.details["consent_date"], entry.details["consent_witness"]) == (date, witness)
     status = store.consent_status(ids["Ada"], D(2025, 9, 1))
     assert status.ok and "before signed consent existed" in status.message()
     assert store.consent_status(ids["Bo"], D(2025, 9, 1)).state == "missing"
@@ -219,3 +237,54 @@ def test_recall_candidates_come_with_progress_and_screening(store):
     assert cand.progress.done == 2 and cand.progress.next_due == D(2026, 5, 29)
     assert cand.answers == [ScreeningAnswer("cold_sores")]
     assert len(store.database_id()) == 32
+
+
+def test_a_series_cannot_be_moved_across_another(store):
+    cid = store.add_client(Client("Ada", "Lovelace"))
+    store.save_series(SeriesPlan(cid, D(2026, 1, 5), 6, 14), "Dr K")
+    second = store.save_series(SeriesPlan(cid, D(2026, 4, 1), 6, 14), "Dr K")
+    with pytest.raises(ValueError, match="across another one"):
+        store.save_series(SeriesPlan(cid, D(2026, 1, 1), 6, 14, id=second), "Dr K")
+    with pytest.raises(ValueError, match="across another one"):
+        store.save_series(SeriesPlan(cid, D(2026, 1, 5), 6, 14, id=second), "Dr K")
+    store.save_series(SeriesPlan(cid, D(2026, 3, 20), 6, 14, id=second), "Dr K")  # still after the first
+    assert store.series_plans(cid)[1].started_on == D(2026, 3, 20)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    # a small span of days, so sessions often fall on a series' first day or just before it
+    st.lists(st.integers(0, 30), min_size=1, max_size=3, unique=True),
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), max_size=8),
+)
+def test_recall_counts_a_series_sessions_as_the_client_page_numbers_them(tmp_path_factory, starts, days):
+    """The recall query counts the open series' sessions in SQL; the client page numbers sessions with
+    ``number_sessions``: both must agree whatever the series and the session dates."""
+    store = _RECALL_STORE.get("s") or _RECALL_STORE.setdefault(
+        "s", Store.open(tmp_path_factory.mktemp("recall") / "r.db")
+    )
+    store.conn.execute("UPDATE treatment_series SET ended_on = started_on WHERE ended_on IS NULL")
+    store.conn.commit()  # the previous examples' clients leave the recall list
+    cid = store.add_client(Client("Ann", "Series"))
+    base = D(2026, 1, 1)
+    for start in sorted(starts):
+        store.save_series(SeriesPlan(cid, base + dt.timedelta(days=start), 30, 14), "Dr K")
+    sessions = []
+    for day, no_samples in days:
+        at = dt.datetime.combine(base + dt.timedelta(days=day), dt.time(10)).astimezone().isoformat()
+        sid = store.create_session(cid, "Dr K", started_at=at)
+        if no_samples:  # the handpiece never delivered a sample: not a treatment, not counted
+            store.finish_session(sid, {}, "Dr K", status="no_samples")
+        else:
+            sessions.append((sid, base + dt.timedelta(days=day)))
+    plans = store.series_plans(cid)
+    numbers = number_sessions(sessions, plans)
+    (cand,) = store.recall_candidates()
+    mine = [day for sid, day in sessions if sid in numbers and numbers[sid].series_id == plans[-1].id]
+    assert cand.progress.plan.id == plans[-1].id
+    assert cand.progress.done == len(mine)
+    assert cand.progress.last == (max(mine) if mine else None)
+    assert cand.progress == progress(plans[-1], [d for _, d in sessions], plans)
+
+
+_RECALL_STORE: dict = {}

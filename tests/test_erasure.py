@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from desktop.records import Client, ScreeningAnswer, add_months
 from desktop.series import SeriesPlan
-from desktop.store import NotFoundError, Store, trace
+from desktop.store import BUSY_TIMEOUT_MS, NotFoundError, Store, trace
 from tests.test_consent_store import signed
 
 D = dt.date
@@ -68,7 +69,9 @@ def test_a_client_never_treated_is_erased_completely_and_unreadably(tmp_path):
     # Debian's SQLite overwrites deleted bytes by default, python.org's Windows build does not
     store.conn.execute("PRAGMA secure_delete = OFF")
 
-    plan = store.erase_client(cid, TODAY, "Dr K", "letter of 3 May, identity checked")
+    outcome = store.erase_client(cid, TODAY, "Dr K", "letter of 3 May, identity checked")
+    plan = outcome.plan
+    assert outcome.log_emptied
     assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0  # the setting is put back
     # while the app still has the file open
     assert leaked(file_bytes(path), EMAIL, PHONE, "913572", NAME, "Nervous about suction", "flares") == []
@@ -104,7 +107,7 @@ def test_recently_treated_client_keeps_the_clinical_record_until_retention_ends(
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.conn.execute("PRAGMA secure_delete = OFF")
 
-    plan = store.erase_client(cid, TODAY, "Dr K", "email of 2 June")
+    plan = store.erase_client(cid, TODAY, "Dr K", "email of 2 June").plan
     secrets = (EMAIL, EMAIL.replace("rarely", "still.rarely"), PHONE, "07700913572")
     assert leaked(file_bytes(path), *secrets) == []
     assert not plan.full
@@ -138,6 +141,22 @@ def test_recently_treated_client_keeps_the_clinical_record_until_retention_ends(
     assert leaked(file_bytes(path), NAME) == []
 
 
+def test_a_reader_holding_the_log_is_waited_for_briefly_and_the_log_empties_when_it_goes(tmp_path):
+    path = tmp_path / "a.db"
+    store = Store.open(path)
+    cid, _ = make_client(store, None)
+    reader = sqlite3.connect(path)  # another window's connection, in the middle of a read
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM clients").fetchone()
+    outcome = store.erase_client(cid, TODAY, "Dr K", "request")
+    assert outcome.full and not outcome.log_emptied  # said, not waited on for the full busy timeout
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS  # put back
+    reader.rollback()
+    reader.close()
+    store.close()  # the last connection checkpoints and removes the log
+    assert leaked(file_bytes(path), EMAIL, PHONE, NAME) == []
+
+
 def test_a_table_added_later_is_erased_through_its_foreign_keys(store):
     """A table added later that refers to sessions and clients: erasure finds it by the schema."""
     store.conn.executescript(
@@ -161,6 +180,14 @@ def test_a_table_added_later_is_erased_through_its_foreign_keys(store):
     assert store.erase_client(cid, TODAY, "Dr K", "request").full  # treated 9 years ago
     assert store.conn.execute("SELECT count(*) FROM later_items").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM later_thumbs").fetchone()[0] == 0
+
+
+def test_a_session_without_samples_is_no_treatment_for_the_retention_period(store):
+    cid, _ = make_client(store, treated_days_ago=9 * 366)  # long enough ago: nothing must be kept
+    day = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10)).astimezone().isoformat()
+    store.finish_session(store.create_session(cid, "Dr K", started_at=day), {}, "Dr K", status="no_samples")
+    assert store.last_treatment(cid) == TODAY - dt.timedelta(days=9 * 366)
+    assert store.erasure_plan(cid, TODAY).full
 
 
 def test_erasure_refuses_while_a_session_records_and_for_unknown_clients(store):
@@ -227,3 +254,22 @@ def test_a_partly_erased_client_page_says_so_and_cannot_be_treated_or_edited(qtb
     assert not page.archive_button.isEnabled()
     assert PHONE not in page.details.text() and "(archived)" in page.name.text()
     assert page.sessions.rowCount() == 1 and page.sessions.session_id(0) == sid  # still there to read
+
+
+def test_the_dialog_says_when_the_log_could_not_be_emptied_yet(qtbot, window, store):
+    cid, _ = make_client(store, treated_days_ago=None)
+    window.practitioner.setCurrentText("Dr K")
+    window.show_client(cid)
+    reader = sqlite3.connect(store.path)  # say, a review window loading a trace
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM clients").fetchone()
+    try:
+        dlg = window.erase_client()
+        dlg.reason.setText("request by phone, identity checked")
+        dlg.confirm.setChecked(True)
+        with qtbot.waitSignal(dlg.erased, timeout=5000):
+            dlg.erase()
+        qtbot.waitUntil(lambda: dlg.note.isVisible())
+        assert "some erased bytes stay in its log file" in dlg.note.text()
+    finally:
+        reader.close()

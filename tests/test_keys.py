@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import sys
-import time
 
 import pytest
 
@@ -213,11 +212,16 @@ def test_a_failed_save_leaves_the_old_file_whole(keyfile, db_key, monkeypatch):
     assert KeyFile.load(kf.path).unlock("Tom", "tom's passphrase") == db_key
 
 
-def test_login_unwrap_cost(keyfile, record_property):
-    """The figure for docs/security-design.md (argon2id at the real parameters); not asserted: speed is
-    for benchmarks/. The parameters themselves are checked to be the tuned ones."""
+def test_entries_carry_the_tuned_argon2_parameters(keyfile):
+    """Login cost is measured by tools/security_measure.py and benchmarks/ (never timed here); what a test
+    can hold is that new wraps use the tuned parameters, which are stored per entry."""
     kf, _ = keyfile
-    assert kf.entries["Maya Okonkwo"]["m"] == keys.ARGON2["m"] == 65536
-    start = time.perf_counter()
-    KeyFile.load(kf.path).unlock("Maya Okonkwo", "plum tree in the yard")
-    record_property("login_unwrap_s", round(time.perf_counter() - start, 3))
+    entry = KeyFile.load(kf.path).entries["Maya Okonkwo"]
+    assert (
+        (entry["kdf"], entry["t"], entry["m"], entry["p"])
+        == ("argon2id", 3, 65536, 1)
+        == (
+            "argon2id",
+            *keys.ARGON2.values(),
+        )
+    )

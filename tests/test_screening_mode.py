@@ -127,7 +127,8 @@ def test_the_practitioner_must_be_named_and_stopping_asks_first(qtbot, window, s
         dlg.next()
     dlg.show_review()
     qtbot.mouseClick(dlg.confirm_button, Qt.MouseButton.LeftButton)
-    assert "Practitioner box" in dlg.review_error.text() and store.questionnaires(cid) == []
+    assert dlg.review_error.isVisible() and "Practitioner box" in dlg.review_error.text()
+    assert store.questionnaires(cid) == []
     box = dlg.stop()
     assert isinstance(box, QMessageBox) and dlg.isVisible()
     box.button(QMessageBox.StandardButton.Cancel).click()

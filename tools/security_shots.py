@@ -105,9 +105,7 @@ def main() -> None:
     lock.lock("Ctrl+L")
     last_device().surge(38.0, 6.0)
     settle(2500)
-    live.flash_timer.stop()  # the lit half of the flash cycle
-    live._flash_on = True
-    live._update_bar()
+    until(lambda: live._flash_on and live.alarm_bar.text().startswith("***"))  # the lit half of the flash
     left, right = w.grab(), live.grab()
     scale = 0.8
     left = left.scaledToHeight(int(left.height() * scale), Qt.TransformationMode.SmoothTransformation)
@@ -119,10 +117,7 @@ def main() -> None:
     p.drawPixmap(QPoint(left.width() + 16, 12), right)
     p.end()
     save(both, "lock-over-running-session.png")
-    live.flash_timer.start()
-    live.end_session()
-    live.summary_box.close()
-    live.close()
+    live.force_close()
     clinic.close()
     store.close()
 

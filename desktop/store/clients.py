@@ -275,10 +275,14 @@ class ClientsMixin(StoreBase):
             self.db["screening_rules"].upsert(rule.__dict__, pk="code")
             self._log(who, "screening_rule", 0, "set", rule.__dict__)
 
+    @staticmethod
+    def _screening_answer(r: dict) -> ScreeningAnswer:
+        return ScreeningAnswer(r["code"], parse_date(r["since"]), parse_date(r["ended"]), r["note"] or "")
+
     @sql("reading the client's screening")
     def screening(self, client_id: int) -> list[ScreeningAnswer]:
         return [
-            ScreeningAnswer(r["code"], parse_date(r["since"]), parse_date(r["ended"]), r["note"] or "")
+            self._screening_answer(r)
             for r in self._q("SELECT * FROM screening_answers WHERE client_id = ? ORDER BY id", [client_id])
         ]
 

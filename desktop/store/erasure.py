@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 from desktop.erasure import CONTACT_FIELDS, DEFAULT_RETENTION_YEARS, ErasurePlan, plan_erasure
 from desktop.store.base import StoreBase, now_iso, parse_date, sql
+from desktop.store.connection import BUSY_TIMEOUT_MS
 from desktop.store.errors import NotFoundError
+from desktop.store.sessions import VISITS
 
 _CHUNK = 500
+_CHECKPOINT_WAIT_MS = 500
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class ErasureRecord:
         return parse_date(self.erased_at)
 
 
+@dataclass(frozen=True)
+class ErasureOutcome:
+    plan: ErasurePlan
+    log_emptied: bool  # False: another connection held the write-ahead log; it empties later
+
+    @property
+    def full(self) -> bool:
+        return self.plan.full
+
+
 _FTS_TABLES = ("clients_fts", "clients_words")
 
 
@@ -47,8 +60,11 @@ class ErasureMixin(StoreBase):
 
     @sql("reading the client's sessions")
     def last_treatment(self, client_id: int) -> dt.date | None:
+        marks = ",".join("?" * len(VISITS))
         row = self.conn.execute(
-            "SELECT max(substr(started_at, 1, 10)) FROM treatment_sessions WHERE client_id = ?", [client_id]
+            "SELECT max(substr(started_at, 1, 10)) FROM treatment_sessions "
+            f"WHERE client_id = ? AND status IN ({marks})",
+            [client_id, *VISITS],
         ).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
@@ -123,8 +139,9 @@ class ErasureMixin(StoreBase):
 
     # -- erasing -----------------------------------------------------------------------------------
     @sql("erasing the client")
-    def erase_client(self, client_id: int, today: dt.date, who: str, reason: str) -> ErasurePlan:
-        """Erase what the clinic need not keep (see ``desktop.erasure``); returns the plan carried out.
+    def erase_client(self, client_id: int, today: dt.date, who: str, reason: str) -> ErasureOutcome:
+        """Erase what the clinic need not keep (see ``desktop.erasure``); returns the plan carried out and
+        whether the write-ahead log could be emptied at once (see ``_empty_the_log``).
 
         Raises NotFoundError for an unknown client and ValueError while a session is being recorded."""
         rows = self._q("SELECT id FROM clients WHERE id = ?", [client_id])
@@ -174,9 +191,19 @@ class ErasureMixin(StoreBase):
                 )
         finally:
             self.conn.execute(f"PRAGMA secure_delete = {int(secure)}")
-        # Old page images in the write-ahead log still hold the erased rows until it is checkpointed.
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        return plan
+        return ErasureOutcome(plan, self._empty_the_log())
+
+    def _empty_the_log(self) -> bool:
+        """Old page images in the write-ahead log still hold the erased rows until it is checkpointed and
+        truncated. Another connection reading or writing (a session being recorded) holds that back: wait
+        half a second at most, not the usual busy timeout, on the GUI thread; SQLite empties the log
+        later, at the latest when Abrasio closes the file. True when it is empty now."""
+        self.conn.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _frames, _done = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return not busy
 
     def _redact_log(self, record_type: str, ids: list[int], keys: tuple[str, ...] | None) -> None:
         """The change log must not keep what was erased: drop ``keys`` from the details of these records'

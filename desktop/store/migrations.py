@@ -376,6 +376,8 @@ def m009_signed_consent(db: Database) -> None:
         "BEGIN SELECT RAISE(ABORT, 'a consent, once given, never changes'); END"
     )
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # a real calendar day: normalised ('+0 days') it is itself; 30 February becomes 2 March and is refused
+    dated = "date(consent_date, '+0 days') = substr(consent_date, 1, 10)"
     db["consent_templates"].insert(
         {
             "code": DEFAULT_TEMPLATE_CODE,
@@ -389,8 +391,19 @@ def m009_signed_consent(db: Database) -> None:
     )
     db.execute(
         "INSERT INTO consents (client_id, kind, signed_on, witnessed_by, recorded_at) "
-        "SELECT id, 'legacy', consent_date, coalesce(consent_witness, ''), ? FROM clients "
-        "WHERE consent_date IS NOT NULL AND consent_date != ''",
+        "SELECT id, 'legacy', substr(consent_date, 1, 10), coalesce(consent_witness, ''), ? "
+        f"FROM clients WHERE {dated}",
+        [now],
+    )
+    # What cannot become a record (a date that is not a date, a witness without a date) is not dropped:
+    # the change log keeps it, word for word.
+    db.execute(
+        "INSERT INTO change_log (at, who, record_type, record_id, action, details) "
+        "SELECT ?, 'Abrasio (upgrade)', 'client', id, 'consent not migrated', "
+        "json_object('consent_date', consent_date, 'consent_witness', consent_witness, 'why', "
+        "'not a date: kept here, not made into a consent record') FROM clients "
+        f"WHERE NOT coalesce({dated}, 0) "
+        "AND (coalesce(consent_date, '') != '' OR coalesce(consent_witness, '') != '')",
         [now],
     )
     db.execute("ALTER TABLE clients DROP COLUMN consent_date")
