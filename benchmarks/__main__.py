@@ -31,6 +31,7 @@ ORDER = (
     "memory",
     "soak",
     "storage",
+    "file_checks",
     "startup",
 )
 

@@ -538,6 +538,107 @@ def storage(quick: bool = False):
     big.close()
 
 
+# -- 5b. the clinic file's checks and backups --------------------------------------------------------
+def _evict(path: Path) -> bool:
+    """Drop ``path`` from the page cache (a cold start after a reboot); False where not possible."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _clinic_with_traces(path: Path, clients: int, hours: int):
+    """A clinic file with ``clients`` clients and ``hours`` hours of traces (1,000 samples/s, one
+    session an hour, realistic noise: ~5 MB an hour)."""
+    from desktop.store import trace
+
+    store = _big_clients_db(path, clients)
+    vac, contact = _minute_of_samples()
+    flags = (contact.astype(np.uint8) << 1) | 1
+    blocks = []
+    for s in range(3600):  # one hour of 1 s blocks, reused for every hour (pages cost the same)
+        k = (s % 60) * 1000
+        seq = np.arange(s * 1000, s * 1000 + 1000)
+        blocks.append(trace.pack(seq, seq / 1000.0, vac[k : k + 1000], flags[k : k + 1000]))
+    for h in range(hours):
+        sid = store.create_session(h + 1, "bench", areas=["cheeks"])
+        for i in range(0, 3600, 600):
+            store.append_trace(sid, i, blocks[i : i + 600])
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return store
+
+
+def file_checks(quick: bool = False):
+    """What opening checks and backups cost on a large clinic file: the opening check (clinical
+    tables, before the window), the whole-file quick_check (in the background, writes held), a
+    checked backup against a plain copy of the same file (the physical floor)."""
+    import shutil
+
+    from desktop.store import Store, backups
+    from desktop.store.opening import full_check
+
+    n, hours = (20_000, 5) if quick else (100_000, 100)
+    tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
+    db = tmp / "clinic.db"
+    _clinic_with_traces(db, n, hours).close()
+    size_mb = db.stat().st_size / 1e6
+    what = f"{n:,} clients, {hours} h of traces ({size_mb:,.0f} MB)"
+
+    def timed(fn, cold: bool) -> float:
+        if cold and not _evict(db):
+            return float("nan")
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    def open_checked():
+        Store.open(db, full_check=False).close()
+
+    opening = [timed(open_checked, cold) for cold in (False, False, False, True)]
+    yield result(
+        f"open with its checks, {what}",
+        statistics.median(opening[:3]),
+        "s",
+        target=1.0,
+        higher_is_better=False,
+        cold_s=opening[3],
+        note="what runs before the window: header, version, quick_check of every table but the traces",
+    )
+    whole = [timed(lambda: full_check(db), cold) for cold in (True, False)]  # the cold run warms it
+    yield result(
+        f"whole-file quick_check, {what}",
+        whole[1],
+        "s",
+        higher_is_better=False,
+        cold_s=whole[0],
+        note="runs in the background after the window opens; writes are held until it passes",
+    )
+    copy_dest = tmp / "plain-copy.db"
+    t0 = time.perf_counter()
+    shutil.copyfile(db, copy_dest)
+    copy_s = time.perf_counter() - t0
+    copy_dest.unlink()
+    t0 = time.perf_counter()
+    dest = backups.take_backup(db)
+    backup_s = time.perf_counter() - t0
+    yield result(
+        f"checked backup, {what}",
+        backup_s,
+        "s",
+        higher_is_better=False,
+        peer="a plain file copy of the same file (no check, not consistent while open)",
+        peer_value=copy_s,
+        mb_per_s=size_mb / backup_s,
+        backup_mb=dest.stat().st_size / 1e6,
+        note="online backup + integrity_check of the copy, on a worker thread",
+    )
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 # -- 6. start-up -------------------------------------------------------------------------------------
 def _startup(cmd: list[str], db: Path, runs: int) -> float:
     times = []

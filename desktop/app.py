@@ -5,17 +5,24 @@ abrasio --db PATH            another database file
 abrasio --demo               the demo database (created with ~200 fictional clients on first use)
 abrasio --handpiece URL      the default handpiece (sim://…, COM3, /dev/ttyUSB0, socket://host:port)
 abrasio --db PATH export-client ID OUT   write client ID's whole record to the new folder OUT
+abrasio --restore FILE       replace the clinic file (or --db PATH) with the backup FILE, after
+                             backing the current file up; Abrasio must not be open on it
 abrasio --self-test          check this installation without a screen; exit 0 only if all is well
+
+The log file is abrasio.log beside the clinic file.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
 from desktop import __version__
+
+log = logging.getLogger("abrasio.app")
 
 
 def default_db_path(demo: bool = False) -> Path:
@@ -36,32 +43,47 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="sim://?rate=500&auto=1",
         help="default handpiece port or URL (default: the simulated handpiece)",
     )
+    ap.add_argument(
+        "--restore", type=Path, metavar="FILE", help="restore the clinic file from the backup FILE and exit"
+    )
     ap.add_argument("--self-test", action="store_true", help="check this installation and exit")
     ap.add_argument("--version", action="version", version=f"Abrasio {__version__}")
     return ap.parse_args(argv)
 
 
 def open_store(path: Path, demo: bool):
-    """Open (and for the demo, fill) the database; returns (store, error message)."""
-    from desktop.store import DatabaseFileError, Store, StoreBugError
+    """The clinic file for a command without a window (export-client): (store, error message).
+    Checked as a whole before it returns; an empty or unreadable file is refused in words."""
+    from desktop.startup import open_clinic_file
 
-    new = not path.exists()
+    return open_clinic_file(path, demo, None, full_check=True)
+
+
+def restore_command(path: Path, backup: Path) -> int:
+    """``abrasio --restore FILE``: what Settings → Backups → Restore does, from a command line."""
+    from desktop.single_instance import SingleInstance
+    from desktop.store import Store, StoreError, backups
+
+    guard = SingleInstance(path)
+    if not guard.acquire():
+        print(f"abrasio: {guard.refusal()} Close Abrasio before restoring.", file=sys.stderr)
+        return 2
     try:
+        kept = backups.restore_file(path, backup.resolve())
         store = Store.open(path)
-    except DatabaseFileError as exc:
-        return None, str(exc)
-    except StoreBugError as exc:
-        return None, (
-            f"Abrasio could not upgrade the database (this is a fault in Abrasio, please "
-            f"report it). The database was left as it was.\n\n{exc}"
-        )
-    if demo and new:
-        from desktop.demo import create_demo
-
-        create_demo(store)
-    if store.backup_path:
-        print(f"abrasio: upgraded {path}; the copy from before is {store.backup_path}", file=sys.stderr)
-    return store, None
+        clients = store.count_clients()
+        store.close()
+    except StoreError as exc:
+        log.error("Restore from the command line failed: %s", exc)
+        print(f"abrasio: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        guard.release()
+    log.warning("Restored %s into %s from the command line (the file as it was: %s)", backup, path, kept)
+    print(f"abrasio: restored {path} from {backup} ({clients} clients).")
+    if kept:
+        print(f"abrasio: the file as it was is kept in {kept}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,43 +102,90 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_test()
 
+    from desktop import log as logfile
+    from desktop.store import files
+
+    path = (args.db or default_db_path(args.demo)).absolute()
+    umask = os.umask(0o077)  # whatever Abrasio creates (logs, exports, locks) is this account's alone
+    try:
+        if args.db is None:
+            files.make_private(path.parent)  # the per-user data folder: 0700
+        log_path = logfile.setup(path.parent)
+        try:
+            if args.restore:
+                return restore_command(path, args.restore)
+            return _run(args, path, log_path)
+        finally:
+            log.info("Abrasio stopped")
+            logfile.shutdown()
+    finally:
+        os.umask(umask)
+
+
+def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from desktop import log as logfile
     from desktop.resources import resource_path
+    from desktop.single_instance import SingleInstance
+    from desktop.startup import ask_with_dialog, open_clinic_file
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Abrasio")
     app.setOrganizationName("Abrasio")
     app.setWindowIcon(QIcon(str(resource_path("icons/abrasio.svg"))))
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
+    interactive = app.platformName() not in ("offscreen", "minimal")
     from desktop.wheel_guard import install_wheel_guard
 
     install_wheel_guard(app)
+    from desktop.screen_fit import install_screen_guard
 
-    path = args.db or default_db_path(args.demo)
-    store, error = open_store(path, args.demo)
-    if error:
+    install_screen_guard(app)
+
+    def refuse(title: str, error: str) -> int:
         print(f"abrasio: {error}", file=sys.stderr)
-        if app.platformName() not in ("offscreen", "minimal"):
-            QMessageBox.critical(None, "Abrasio cannot open the database", error)
+        if interactive:
+            QMessageBox.critical(None, title, error)
         return 2
 
-    from desktop.main_window import MainWindow
+    guard = SingleInstance(path)
+    if not guard.acquire():
+        if not guard.on_another_computer() and guard.ask_owner_to_show():
+            log.info("Abrasio is already open on this file: its window was brought forward")
+            print(f"abrasio: already open on {path}; its window was brought forward.", file=sys.stderr)
+            return 0
+        log.warning("Refused: the clinic file is held by process %s on %s", *(guard.owner or ("?", "?"))[:2])
+        return refuse("Abrasio is already open", guard.refusal())
+    try:
+        store, error = open_clinic_file(path, args.demo, ask_with_dialog if interactive else None)
+        if store is None:
+            return refuse("Abrasio cannot open the database", error) if error else 1
+        from desktop.main_window import MainWindow
 
-    window = MainWindow(store, handpiece_url=args.handpiece)
-    window.show()
-    if os.environ.get("ABRASIO_STARTUP_PROBE"):  # benchmarks/: time to the client list, then quit
-        from PySide6.QtCore import QTimer
+        window = MainWindow(store, handpiece_url=args.handpiece, startup=True)
+        undo_hook = logfile.install_excepthook(lambda text: window.show_error(text, log_path))
+        guard.show_requested.connect(window.bring_forward)
+        window.show()
+        if os.environ.get("ABRASIO_STARTUP_PROBE"):  # benchmarks/: time to the client list, then quit
+            from PySide6.QtCore import QTimer
 
-        def shown():
-            print(f"shown clients {window.list_page.model.rowCount()}", flush=True)
-            app.quit()
+            def shown():
+                print(f"shown clients {window.list_page.model.rowCount()}", flush=True)
+                app.quit()
 
-        QTimer.singleShot(0, shown)
-    code = app.exec()
-    store.close()
-    return code
+            QTimer.singleShot(0, shown)
+        log.info("Window shown")
+        try:
+            code = app.exec()
+        finally:
+            undo_hook()
+            window.stop_background_work()
+            store.close()
+        return code
+    finally:
+        guard.release()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,10 +32,12 @@ from desktop.records import (
     Client,
     ScreeningAnswer,
     ScreeningRule,
+    fmt_date,
     validate_client,
 )
+from desktop.screen_fit import fit_to_screen
 from desktop.store import Store, StoreError
-from desktop.widgets import set_invalid
+from desktop.widgets import enable, follow_access, set_invalid
 from device.units import format_vacuum
 
 CEILING_RANGE_KPA = (5.0, 90.0)  # what records.validate_client accepts
@@ -114,7 +116,7 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         self.client = client or Client()
         self.ceiling_defaults = store.setting("ceiling_defaults_kpa", {})
         self.setWindowTitle("Edit client" if self.client.id else "New client")
-        self.resize(900, 760)
+        fit_to_screen(self, 900, 760)
         self.errors: dict[str, QLabel] = {}
         self.fields: dict[str, QWidget] = {}
 
@@ -158,7 +160,8 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         for i, box in enumerate(self.concerns.values()):
             grid.addWidget(box, i // 4, i % 4)
         form.addRow("Skin concerns", self._with_error("concerns", concern_box))
-        form.addRow("Notes", self.notes)
+        self.fields["notes"] = self.notes
+        form.addRow("Notes", self._with_error("notes", self.notes))
 
         screening_group = QGroupBox("Contraindication screening (ask before each series)")
         QVBoxLayout(screening_group).addWidget(self._with_error("screening", self.screening))
@@ -175,6 +178,9 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        follow_access(store, self, lambda writable, why: enable((self.save_button,), writable, why))
+        self.duplicates_box: QMessageBox | None = None
         outer = QVBoxLayout(self)
         outer.addWidget(scroll)
         outer.addWidget(self.buttons)
@@ -267,9 +273,11 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
             if key in self.fields:
                 set_invalid(self.fields[key], key in errors)
 
-    def save(self) -> None:
+    def save(self, confirmed_duplicates: bool = False) -> None:
         client = self.value()
         errors = validate_client(client, self.today)
+        if client.date_of_birth and client.date_of_birth == self.client.date_of_birth:
+            errors.pop("date_of_birth", None)  # a date already on record is kept, however old
         if "vacuum_ceiling_kpa" in errors and self.unit != "kPa":  # in the unit the practitioner reads
             low, high = (format_vacuum(k, self.unit) for k in CEILING_RANGE_KPA)
             errors["vacuum_ceiling_kpa"] = f"The vacuum ceiling must be {low} to {high}."
@@ -289,18 +297,51 @@ class ClientDialog(AskBeforeDiscarding, QDialog):
             elif first == "screening":
                 bad_dates[0][0].setFocus()
             return
+        if not confirmed_duplicates:
+            try:
+                same = self.store.find_duplicates(client)
+            except StoreError as exc:
+                self._not_saved(exc)
+                return
+            if same:
+                self._ask_about(same)
+                return
         try:
             cid = self.store.save_client_record(client, self.screening.answers(), self.who)
         except StoreError as exc:
-            QMessageBox.critical(
-                self,
-                "Not saved",
-                f"The client was not saved:\n{exc}\n\nEverything you typed is still in the form.",
-            )
+            self._not_saved(exc)
             return
         self.client = self.store.client(cid)
         self.saved.emit(cid)
         self.accept()
+
+    def _not_saved(self, exc: Exception) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Not saved", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"The client was not saved:\n{exc}\n\nEverything you typed is still in the form.")
+        box.open()
+        self.error_box = box
+
+    def _ask_about(self, same: list) -> None:
+        """Another client has the same name and date of birth, phone or email: list them and ask."""
+        lines = []
+        for m in same[:10]:
+            born = f", born {fmt_date(m.date_of_birth)}" if m.date_of_birth else ""
+            contact = " · ".join(x for x in (m.phone, m.email) if x)
+            lines.append(f"• {m.first_name} {m.last_name}{born}{' · ' + contact if contact else ''}".strip())
+        more = f"\n…and {len(same) - 10} more" if len(same) > 10 else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Is this client already recorded?", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            f"{'This client matches' if len(same) == 1 else 'These clients match'} the name and date of "
+            "birth, the phone number or the email address:\n\n" + "\n".join(lines) + more
+        )
+        box.setInformativeText("Save this as a separate client anyway?")
+        self.save_anyway = box.addButton("Save as a separate client", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.finished.connect(lambda _r: box.clickedButton() is self.save_anyway and self.save(True))
+        self.duplicates_box = box
+        box.open()
 
     # -- Esc / Cancel / closing: never throw typed work away without asking --------------------------
     def _snapshot(self):

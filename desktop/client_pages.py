@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.models import ClientTableModel, SessionTableModel
 from desktop.records import CONCERNS, FITZPATRICK, SENSITIVITIES, Client, evaluate, fmt_date, next_due
 from desktop.store import SessionRow, Store
+from desktop.store.clients import MAX_QUERY
 from desktop.store.sessions import VISITS
 from desktop.widgets import read_only_table, title
 
@@ -37,14 +40,18 @@ class ClientListPage(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, phone or email  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_QUERY)  # a pasted page cannot freeze the list
         self.archived = QCheckBox("Archived clients")
         self.count = QLabel()
         self.count.setObjectName("Hint")
-        new = QPushButton("New client  (Ctrl+N)")
+        self.count.setTextFormat(Qt.TextFormat.PlainText)
+        self.count.setWordWrap(True)
+        self.new_button = new = QPushButton("New client  (Ctrl+N)")
         new.setObjectName("Primary")
         new.clicked.connect(self.new_client)
 
         self.model = ClientTableModel(store, self)
+        self.model.error_changed.connect(self._show_error)
         self.view = read_only_table(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
@@ -76,11 +83,19 @@ class ClientListPage(QWidget):
         more = "+" if self.model.canFetchMore() else ""
         what = "archived client" if self.archived.isChecked() else "client"
         self.count.setText(f"{n}{more} {what}{'s' if n != 1 or more else ''}")
+        self._show_error(self.model.error)
         if n:
             self.view.selectRow(0)
 
     def refresh(self) -> None:
         self.apply_filter()
+
+    def _show_error(self, error: str) -> None:
+        if error:
+            self.count.setText(f"{self.count.text()} — not every client could be read: {error}")
+        self.count.setObjectName("FieldError" if error else "Hint")
+        self.count.style().unpolish(self.count)
+        self.count.style().polish(self.count)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -175,8 +190,13 @@ class ClientPage(QWidget):
         buttons.addWidget(self.archive_button)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.start_button)
-        lay = QVBoxLayout(self)
-        lay.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.addLayout(buttons)  # always in view; what is below scrolls on a small screen
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(_scrolling(body), 1)
+        self.sessions_view.setMinimumHeight(150)  # a few sessions even when the page must scroll
         lay.addWidget(self.name)
         lay.addWidget(self.details)
         self._records_sections(lay)
@@ -206,7 +226,7 @@ class ClientPage(QWidget):
             age = f"born {fmt_date(c.date_of_birth)} ({years})"
         concerns = ", ".join(CONCERNS[k] for k in c.concerns) or "none recorded"
         fitz = f"Fitzpatrick {FITZPATRICK[c.fitzpatrick]}" if c.fitzpatrick else "Fitzpatrick not assessed"
-        contact = " · ".join(x for x in (age, c.phone, c.email) if x)
+        contact = " · ".join(_esc(x) for x in (age, c.phone, c.email) if x)
         self.details.setText(
             f"{contact}<br>{fitz} · {SENSITIVITIES[c.sensitivity]} skin · vacuum ceiling "
             f"<b>{self.fmt(c.vacuum_ceiling_kpa)}</b><br>Concerns: {concerns}"
@@ -217,8 +237,21 @@ class ClientPage(QWidget):
         self.no_sessions.setVisible(not sessions)
         self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
-        self.start_button.setEnabled(not c.archived)
         self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))
+        self.apply_access()
+
+    def apply_access(self) -> None:
+        """While the file is read-only, every write control on the page is disabled and says why
+        (when it is writable again, the main window shows the client afresh)."""
+        if self.store.writable:
+            return
+        buttons = [self.edit_button, self.archive_button, self.start_button, self.client_screening_button]
+        buttons += [self.consent_section.sign_button, self.photos.add_button]
+        buttons += [self.series_section.new_button, self.series_section.change_button]
+        buttons += [self.series_section.end_button]
+        for button in buttons:
+            button.setEnabled(False)
+            button.setToolTip(self.store.access.reason)
 
     def _show_screening(self, c: Client, today: dt.date) -> None:
         statuses = evaluate(self.store.screening(c.id), self.store.screening_rules(), today)
@@ -328,5 +361,15 @@ class ClientPage(QWidget):
         self.archived_changed.emit(self.client.id)
 
 
+def _scrolling(body: QWidget) -> QScrollArea:
+    """``body`` filling the page when there is room, scrolling at its minimum size when not."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    return scroll
+
+
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text inside a rich-text label: shown as typed, never as markup."""
+    return html.escape(text, quote=False)

@@ -7,7 +7,8 @@
         trace.csv                         session time s, device time s, sequence, vacuum kPa, contact, flags
         trace.json                        units, columns, markers, alarms
       photos/<date>_session-<id>_<angle>_<stage>_<photo id>.jpg
-      consents/                           signed consents (see CONSENTS below)
+      consents/<date>_consent-<id>.txt    each consent: the form, who signed and witnessed, the exact text
+      consents/<date>_consent-<id>-signature.png   the signature as drawn
 
 The folder is written beside OUT under a temporary name and renamed when complete, so a failed or
 cancelled export leaves nothing that looks finished. POSIX: folders 0700, files 0600, whatever the umask
@@ -31,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop import __version__
+from desktop.photos import stored_problem
 from desktop.printing import SessionRecord, pdf_bytes, session_document
 from device.protocol import FLAG_CONTACT
 
@@ -242,7 +244,8 @@ def export_client(
     client = store.client(client_id)
     sessions = sorted(store.sessions_for_client(client_id), key=lambda s: (s.started_at, s.id))
     photos = store.photos_for_client(client_id)
-    total = len(sessions) + len(photos) + 1
+    consents = store.consents(client_id)
+    total = len(sessions) + len(photos) + len(consents) + 1
     done = 0
 
     def step(text: str) -> None:
@@ -279,8 +282,9 @@ def export_client(
             "history": [plain(e) for e in store.change_log("client", client_id)],
             "sessions": [],
             "photos": [],
-            "consents": [],  # CONSENTS: signed consent records, once the consent tables are on main
+            "consents": [],
         }
+        problems: list[str] = []
         photos_by_session: dict[int, list[int]] = {}
         for p in photos:
             photos_by_session.setdefault(p.session_id, []).append(p.id)
@@ -299,6 +303,8 @@ def export_client(
             private_file(work / folder / "trace.json", json.dumps(sidecar, indent=2, default=str))
             row = plain(s)
             row.pop("heartbeat_at", None)
+            for key in ("treated_areas", "passes"):  # the notes' own fields, exported under "notes"
+                row.pop(key, None)
             record["sessions"].append(
                 {
                     **row,
@@ -320,8 +326,16 @@ def export_client(
         for p in photos:
             step(f"Photo {p.id}")
             name = f"photos/{p.session_started_at[:10]}_session-{p.session_id}_{p.angle}_{p.stage}_{p.id}.jpg"
-            private_file(work / name, store.photo_image(p.id))
+            data = store.photo_image(p.id)
+            problem = stored_problem(data)
+            if problem:  # exported as stored, and said
+                what = f"Photo {p.id} ({p.angle}, session {p.session_id})"
+                problems.append(f"{what} is damaged in the database ({problem}).")
+            private_file(work / name, data)
             record["photos"].append({**plain(p), "file": name})
+        for listed in store.consents(client_id):
+            step(f"Consent {listed.id}")
+            record["consents"].append(_export_consent(store.consent(listed.id), work))
         step("client.json")
         private_file(work / "client.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
         os.rename(work, out)
@@ -343,7 +357,38 @@ def export_client(
     )
     if progress:
         progress(total, total, "Done")
-    return {"folder": out, "sessions": len(sessions), "photos": len(photos)}
+    return {"folder": out, "sessions": len(sessions), "photos": len(photos), "problems": problems}
+
+
+def consent_text(c) -> str:
+    """A consent as plain text: what form, who signed and witnessed when, then exactly what was read."""
+    if c.legacy:
+        return (
+            f"Consent recorded on {c.signed_on.isoformat()} before Abrasio kept signed consents.\n"
+            f"Witnessed by: {c.witnessed_by}\nNo text or signature was kept.\n"
+        )
+    version = c.template_version if c.template_version is not None else "-"
+    return (
+        f"{c.title}\nForm: {c.template_code or '-'}, version {version}\n"
+        f"Signed by: {c.signer_name}\nSigned at: {c.signed_at or c.signed_on.isoformat()}\n"
+        f"Witnessed by: {c.witnessed_by}\n\nThe text the client read and signed:\n\n{c.text}\n"
+    )
+
+
+def _export_consent(c, work: Path) -> dict:
+    """Write one consent (its exact text, its signature as drawn); its entry for client.json."""
+    stem = f"consents/{c.signed_on.isoformat()}_consent-{c.id}"
+    files = {"text": f"{stem}.txt"}
+    private_file(work / files["text"], consent_text(c))
+    if c.signature_png:
+        files["signature_png"] = f"{stem}-signature.png"
+        private_file(work / files["signature_png"], c.signature_png)
+    entry = plain(c)
+    entry.pop("signature_png", None)
+    entry["signed_on"] = c.signed_on.isoformat()
+    entry["pad_size"] = list(c.pad_size) if c.pad_size else None
+    entry["files"] = files
+    return entry
 
 
 def default_folder_name(client) -> str:
@@ -397,5 +442,7 @@ def cli(argv: list[str]) -> int:
         return 1
     finally:
         store.close()
+    for problem in result["problems"]:
+        print(f"abrasio: warning: {problem}", file=sys.stderr)
     print(f"{result['folder']}: {result['sessions']} sessions, {result['photos']} photos")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,14 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.export import ExportError, default_folder_name, export_client
-from desktop.photo_views import _emit
 from desktop.store import Store, StoreError
-
-
-class _Signals(QObject):
-    progress = Signal(int, int, str)
-    done = Signal(object)
-    failed = Signal(str)
+from desktop.workers import Relay
 
 
 class ExportClientDialog(QDialog):
@@ -87,10 +81,7 @@ class ExportClientDialog(QDialog):
         lay.addStretch(1)
         lay.addWidget(self.buttons)
 
-        self._signals = _Signals(self)
-        self._signals.progress.connect(self._progress)
-        self._signals.done.connect(self._done)
-        self._signals.failed.connect(self._failed)
+        self._signals = Relay(self, progress=self._progress, done=self._done, failed=self._failed)
 
     def _browse(self) -> None:
         dlg = QFileDialog(self, "Export into", self.parent_dir.text())
@@ -126,18 +117,18 @@ class ExportClientDialog(QDialog):
                         cid,
                         out,
                         who,
-                        progress=lambda *a: _emit(signals.progress, *a),
+                        progress=signals.progress,
                         cancelled=cancel.is_set,
                     )
                 finally:
                     store.close()
             except (ExportError, StoreError) as exc:
-                _emit(signals.failed, str(exc))
+                signals.failed(str(exc))
                 return
             except Exception as exc:  # a fault in Abrasio: said in words, never swallowed
-                _emit(signals.failed, f"The export failed ({type(exc).__name__}: {exc}); nothing was kept.")
+                signals.failed(f"The export failed ({type(exc).__name__}: {exc}); nothing was kept.")
                 return
-            _emit(signals.done, result)
+            signals.done(result)
 
         threading.Thread(target=work, name="export client", daemon=True).start()
 
@@ -149,9 +140,8 @@ class ExportClientDialog(QDialog):
     def _done(self, result: dict) -> None:
         self._running = False
         self.result = result
-        self.status.setText(
-            f"Written to {result['folder']}: {result['sessions']} sessions, {result['photos']} photos."
-        )
+        written = f"Written to {result['folder']}: {result['sessions']} sessions, {result['photos']} photos."
+        self.status.setText("\n".join([written, *result.get("problems", [])]))
         self.export_button.setVisible(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         self.exported.emit(str(result["folder"]))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.dates import EXAMPLE, DateTextError, month_table, order_of, parse_typed_date
+from desktop.dates import DateTextError, month_table, order_of, parse_typed_date
 from desktop.records import fmt_date
 from desktop.resources import resource_path
 from device.units import DECIMALS, check_unit, from_kpa, to_kpa
@@ -56,15 +56,20 @@ class DateField(QLineEdit):
         short = self._locale.dateFormat(QLocale.FormatType.ShortFormat)
         self.order = order_of(short)
         self.months = month_table(*_locale_months(self._locale))
-        example = QDate(1985, 5, 14) if birth else QDate.currentDate()
-        self.setPlaceholderText(f"not set — e.g. {self._locale.toString(example, short)}")
-        self.setToolTip(f"Type a date ({EXAMPLE}), or open the calendar (Alt+Down)")
+        example = QDate(1985, 5, 14)
+        self.setPlaceholderText("not set")  # visibly empty; what to type is in the tooltip
+        self.setToolTip(
+            f"Type a date: {self._locale.toString(example, short)}, 14 May 1985 or 1985-05-14 "
+            "(today: “today”), or open the calendar (Alt+Down)"
+        )
         self.calendar_action = QAction(QIcon(str(resource_path("icons/calendar.svg"))), "Calendar", self)
         self.calendar_action.setToolTip("Choose from a calendar (Alt+Down)")
         self.calendar_action.triggered.connect(self.open_calendar)
         self.addAction(self.calendar_action, QLineEdit.ActionPosition.TrailingPosition)
         self.popup: QFrame | None = None
         self.calendar: QCalendarWidget | None = None
+        self.earliest: dt.date | None = None  # the range a date must lie in (None: open)
+        self.latest: dt.date | None = None
         self.editingFinished.connect(self._tidy)
         self.textEdited.connect(lambda _t: self.date_changed.emit())
 
@@ -73,19 +78,31 @@ class DateField(QLineEdit):
         return parse_typed_date(self.text(), self.today(), self.order, self.months, past=self.birth)
 
     def value(self) -> dt.date | None:
-        """The date, or ``None`` when empty (or not a date: ``error()`` says so)."""
-        try:
-            return self._parse()
-        except DateTextError:
+        """The date, or ``None`` when empty (or not an allowed date: ``error()`` says so)."""
+        if self.error():
             return None
+        return self._parse()
 
     def error(self) -> str:
-        """Why the text is not a date ("" when it is one, or empty)."""
+        """Why the text is not a date, or not an allowed one ("" when it is one, or empty)."""
         try:
-            self._parse()
+            value = self._parse()
         except DateTextError as exc:
             return str(exc)
+        if value and self.latest and value > self.latest:
+            return f"The date cannot be after {fmt_date(self.latest)}."
+        if value and self.earliest and value < self.earliest:
+            return f"The date cannot be before {fmt_date(self.earliest)}."
         return ""
+
+    def setDate(self, qdate: QDate) -> None:  # QDateEdit's names, for code written against it
+        self.set_value(dt.date(qdate.year(), qdate.month(), qdate.day()))
+
+    def setMaximumDate(self, qdate: QDate) -> None:
+        self.latest = dt.date(qdate.year(), qdate.month(), qdate.day())
+
+    def setMinimumDate(self, qdate: QDate) -> None:
+        self.earliest = dt.date(qdate.year(), qdate.month(), qdate.day())
 
     def set_value(self, value: dt.date | None) -> None:
         self.setText(fmt_date(value) if value else "")
@@ -132,7 +149,13 @@ class DateField(QLineEdit):
             col = QVBoxLayout(self.popup)
             col.addWidget(self.calendar)
             col.addLayout(row)
+        if self.latest:
+            self.calendar.setMaximumDate(QDate(self.latest.year, self.latest.month, self.latest.day))
+        if self.earliest:
+            self.calendar.setMinimumDate(QDate(self.earliest.year, self.earliest.month, self.earliest.day))
         d = self.opening_date()
+        if self.latest and d > self.latest:
+            d = self.latest
         self.calendar.setSelectedDate(QDate(d.year, d.month, d.day))
         self.calendar.setCurrentPage(d.year, d.month)
         self.popup.adjustSize()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from desktop.records import AREAS, fmt_date
-from desktop.store import ClientSummary, SessionRow, Store
+from desktop.records import areas_text, fmt_date
+from desktop.store import ClientSummary, SessionRow, Store, StoreError
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -42,12 +42,14 @@ class ClientTableModel(_RowsModel):
     PAGE = 100
     COLUMNS = ("Name", "Phone", "Email", "Date of birth", "Last visit")
     IdRole = Qt.ItemDataRole.UserRole + 1
+    error_changed = Signal(str)
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.store = store
         self.query = ""
         self.archived = False
+        self.error = ""  # why the list is incomplete (the file is damaged), or ""
         self._rows: list[ClientSummary] = []
         self._more = False
         self.refresh()
@@ -60,7 +62,11 @@ class ClientTableModel(_RowsModel):
 
     def refresh(self) -> None:
         self.beginResetModel()
-        self._rows = self.store.search_clients(self.query, self.archived, limit=self.PAGE + 1)
+        self.error = ""
+        try:
+            self._rows = self.store.search_clients(self.query, self.archived, limit=self.PAGE + 1)
+        except StoreError as exc:  # a damaged file: say so where the count goes, show what was read
+            self._rows, self.error = [], str(exc)
         self._more = len(self._rows) > self.PAGE
         del self._rows[self.PAGE :]
         self.endResetModel()
@@ -71,9 +77,14 @@ class ClientTableModel(_RowsModel):
     def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid() or not self._more:
             return
-        rows = self.store.search_clients(
-            self.query, self.archived, limit=self.PAGE + 1, offset=len(self._rows)
-        )
+        try:
+            rows = self.store.search_clients(
+                self.query, self.archived, limit=self.PAGE + 1, offset=len(self._rows)
+            )
+        except StoreError as exc:
+            self._more, self.error = False, str(exc)
+            self.error_changed.emit(self.error)
+            return
         self._more = len(rows) > self.PAGE
         rows = rows[: self.PAGE]
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
@@ -144,8 +155,10 @@ class SessionTableModel(_RowsModel):
         if col == 2:
             secs = s.summary.get("duration_s")
             return f"{int(secs) // 60} min" if secs else "—"
-        if col == 3:
-            return ", ".join(AREAS.get(a, a) for a in s.areas)
+        if col == 3:  # what the notes say was treated; the plan only while nothing is recorded
+            if s.treated_areas:
+                return areas_text(s.treated_areas, s.passes)
+            return f"planned: {areas_text(s.areas)}" if s.areas else "—"
         if col == 4:
             return self._fmt(s.set_point_kpa) if s.set_point_kpa else "—"
         if col == 5:

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,6 +51,7 @@ from desktop.photos import ANGLES, STAGES, SUFFIXES, PhotoError, PreparedPhoto, 
 from desktop.records import AREAS, fmt_date
 from desktop.store import Store, StoreError
 from desktop.widgets import scaled_font
+from desktop.workers import Relay
 
 FILE_FILTER = "Photos (*.jpg *.jpeg *.jpe *.png *.JPG *.JPEG *.PNG);;All files (*)"
 
@@ -69,36 +70,19 @@ def photo_caption(row) -> str:
 # -- worker threads ------------------------------------------------------------------------------
 
 
-class _Signals(QObject):
-    prepared = Signal(str, object)  # path, PreparedPhoto
-    failed = Signal(str, str)  # path, message
-    stored = Signal(object, object)  # photo ids, files that could not be removed [(path, message)]
-    store_failed = Signal(str)
-    image = Signal(int, object)  # photo id, QImage
-    listed = Signal(object, str)  # {path: (size, mtime)}, problem
-
-
-def _emit(signal, *args) -> None:
-    """Report from a worker thread; the window may have been closed meanwhile (then no one listens)."""
-    try:
-        signal.emit(*args)
-    except RuntimeError:  # "Signal source has been deleted": its window is gone
-        pass
-
-
-def _prepare_files(paths: list[str], signals: _Signals) -> None:
+def _prepare_files(paths: list[str], signals: Relay) -> None:
     for path in paths:
         name = Path(path).name
         try:
             with open(path, "rb") as fh:
                 data = fh.read(80 * 1024 * 1024 + 1)
         except OSError as exc:
-            _emit(signals.failed, path, f"“{name}” cannot be read: {exc.strerror or exc}.")
+            signals.failed(path, f"“{name}” cannot be read: {exc.strerror or exc}.")
             continue
         try:
-            _emit(signals.prepared, path, prepare_photo(data, name))
+            signals.prepared(path, prepare_photo(data, name))
         except PhotoError as exc:
-            _emit(signals.failed, path, str(exc))
+            signals.failed(path, str(exc))
 
 
 # -- the import dialog ---------------------------------------------------------------------------
@@ -196,11 +180,13 @@ class PhotoImportDialog(QDialog):
                 "Photos belong to a treatment session, and this client has none yet: start the session "
                 "first, then import its photos."
             )
-        self._signals = _Signals(self)
-        self._signals.prepared.connect(self._prepared)
-        self._signals.failed.connect(self._failed)
-        self._signals.stored.connect(self._stored)
-        self._signals.store_failed.connect(self._store_failed)
+        self._signals = Relay(
+            self,
+            prepared=self._prepared,
+            failed=self._failed,
+            stored=self._stored,
+            store_failed=self._store_failed,
+        )
         threading.Thread(
             target=_prepare_files, args=(self.paths, self._signals), name="prepare photos", daemon=True
         ).start()
@@ -278,7 +264,7 @@ class PhotoImportDialog(QDialog):
                 finally:
                     store.close()
             except (StoreError, ValueError) as exc:
-                _emit(signals.store_failed, str(exc))
+                signals.store_failed(str(exc))
                 return
             problems = []
             for path in remove:  # only after the commit: a picture is never in neither place
@@ -286,7 +272,7 @@ class PhotoImportDialog(QDialog):
                     os.remove(path)
                 except OSError as exc:
                     problems.append((path, exc.strerror or str(exc)))
-            _emit(signals.stored, ids, problems)
+            signals.stored(ids, problems)
 
         threading.Thread(target=work, name="store photos", daemon=True).start()
 
@@ -294,12 +280,16 @@ class PhotoImportDialog(QDialog):
         self.removal_problems = problems
         self.imported.emit(ids)
         if problems:
-            QMessageBox.warning(
-                self,
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
                 "Pictures left in the folder",
                 "The photos were stored, but these files could not be removed from the watched folder:\n"
                 + "\n".join(f"{Path(p).name}: {why}" for p, why in problems),
+                QMessageBox.StandardButton.Ok,
+                self.parentWidget(),
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
         self.accept()
 
     def _store_failed(self, message: str) -> None:
@@ -316,13 +306,14 @@ class PhotoListModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list = []
-        self.thumbs: dict[int, QPixmap] = {}
+        self.thumbs: dict[int, QIcon] = {}
 
     def load(self, store: Store, client_id: int) -> None:
         self.beginResetModel()
         self.rows = store.photos_for_client(client_id)
-        self.thumbs = {
-            pid: QPixmap.fromImage(decode_stored(b)) for pid, b in store.photo_thumbnails(client_id).items()
+        self.thumbs = {  # icons, so the view scales them to its icon size
+            pid: QIcon(QPixmap.fromImage(decode_stored(b)))
+            for pid, b in store.photo_thumbnails(client_id).items()
         }
         self.endResetModel()
 
@@ -522,8 +513,7 @@ class WatchedFolder(QObject):
         self._watcher.directoryChanged.connect(lambda _p: self.scan())
         self._timer = QTimer(self, interval=self.POLL_MS)
         self._timer.timeout.connect(self.scan)
-        self._signals = _Signals(self)
-        self._signals.listed.connect(self._listed)
+        self._signals = Relay(self, listed=self._listed)
         self.set_folder(folder)
 
     def set_folder(self, folder: str | None) -> None:
@@ -554,11 +544,9 @@ class WatchedFolder(QObject):
                         if e.is_file() and e.name.lower().endswith(SUFFIXES) and not e.name.startswith("."):
                             st = e.stat()
                             found[e.path] = (st.st_size, st.st_mtime)
-                _emit(signals.listed, found, "")
+                signals.listed(found, "")
             except OSError as exc:
-                _emit(
-                    signals.listed, {}, f"The watched folder {folder} cannot be read: {exc.strerror or exc}."
-                )
+                signals.listed({}, f"The watched folder {folder} cannot be read: {exc.strerror or exc}.")
 
         threading.Thread(target=work, name="watched folder", daemon=True).start()
 
@@ -715,8 +703,7 @@ class PhotoCompareWindow(QMainWindow):
         self.resize(1100, 720)
         self.rows = store.photos_for_client(client_id)
         self.cache: dict[int, QImage] = {}
-        self._signals = _Signals(self)
-        self._signals.image.connect(self._loaded)
+        self._signals = Relay(self, image=self._loaded)
 
         self.angle = QComboBox()
         for key, label in ANGLES.items():
@@ -802,9 +789,9 @@ class PhotoCompareWindow(QMainWindow):
                     data = store.photo_image(pid)
                 finally:
                     store.close()
-                _emit(signals.image, pid, decode_stored(data))
+                signals.image(pid, decode_stored(data))
             except StoreError:
-                _emit(signals.image, pid, QImage())
+                signals.image(pid, QImage())
 
         threading.Thread(target=work, name=f"photo {pid}", daemon=True).start()
 

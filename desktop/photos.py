@@ -214,6 +214,17 @@ def decode_stored(data: bytes) -> QImage:
     return image
 
 
+def stored_problem(data: bytes) -> str | None:
+    """Why a stored photo cannot be shown (None when it decodes cleanly)."""
+    with _decoder_messages() as complaints:
+        image = decode_stored(data)
+    if image.isNull():
+        return "it cannot be decoded"
+    if complaints:
+        return complaints[0].rstrip(".")
+    return None
+
+
 def prepare_photo(data: bytes, name: str = "") -> PreparedPhoto:
     """Turn a file's bytes into a stored photo: oriented, downscaled if huge, stripped, thumbnailed.
 

@@ -38,6 +38,8 @@ ERYTHEMA = {"none": "None", "mild": "Mild", "moderate": "Moderate", "marked": "M
 FINDINGS = {"petechiae": "Petechiae", "abrasion": "Abrasion", "swelling": "Swelling"}
 MAX_AGE_YEARS = 120
 MAX_CEILING_KPA = 90.0
+MAX_NAME = 100  # characters in a first or last name
+MAX_NOTES = 10_000  # characters in the client's notes
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-./]{6,24}$")
@@ -89,9 +91,33 @@ class Client:
         return (self.fitzpatrick or 0) >= 4
 
 
+def control_characters(text: str, allow_newlines: bool = False) -> bool:
+    """Does ``text`` hold characters no one types (NUL, escape, other control codes)?"""
+    allowed = "\n\t" if allow_newlines else ""
+    return any((ord(ch) < 32 and ch not in allowed) or 0x7F <= ord(ch) < 0xA0 for ch in text)
+
+
+def _too_long(text: str, limit: int, what: str) -> str | None:
+    n = len(text.strip())
+    return f"{what} is at most {limit:,} characters (this one has {n:,})." if n > limit else None
+
+
 def validate_client(c: Client, today: dt.date) -> dict[str, str]:
     """Return {field: message} for everything wrong with ``c`` (empty when it may be saved)."""
     errors: dict[str, str] = {}
+    for key, value, what, limit in (
+        ("first_name", c.first_name, "A name", MAX_NAME),
+        ("last_name", c.last_name, "A name", MAX_NAME),
+        ("email", c.email, "An email address", 254),
+        ("notes", c.notes, "The notes", MAX_NOTES),
+    ):
+        message = _too_long(value, limit, what)
+        if message:
+            errors[key] = message
+        elif control_characters(value, allow_newlines=key == "notes"):
+            errors[key] = "Remove the control characters (pasted from another program) from this field."
+    if errors:
+        return errors
     if not c.first_name.strip() and not c.last_name.strip():
         errors["first_name"] = "Enter the client's name."
     elif not c.last_name.strip():
@@ -103,7 +129,9 @@ def validate_client(c: Client, today: dt.date) -> dict[str, str]:
             errors["date_of_birth"] = f"That makes the client over {MAX_AGE_YEARS} years old."
     if c.email.strip() and not _EMAIL.match(c.email.strip()):
         errors["email"] = "That is not an email address (name@example.com)."
-    if c.phone.strip() and (not _PHONE.match(c.phone.strip()) or not 6 <= len(phone_digits(c.phone)) <= 15):
+    if c.phone.strip() and (
+        len(c.phone) > 40 or not _PHONE.match(c.phone.strip()) or not 6 <= len(phone_digits(c.phone)) <= 15
+    ):
         errors["phone"] = "A phone number has 6 to 15 digits (+, spaces, dashes allowed)."
     if c.sensitivity not in SENSITIVITIES:
         errors["sensitivity"] = "Choose the skin sensitivity."
@@ -240,3 +268,9 @@ def interval_warning(last: dt.date | None, today: dt.date, minimum_days: int) ->
         f"The last session was {when} ({fmt_date(last)}): sooner than the clinic's minimum interval "
         f"of {minimum_days} days."
     )
+
+
+def areas_text(areas: list[str], passes: dict[str, int] | None = None) -> str:
+    """ "Forehead ×3, Cheeks ×2, Nose": the areas treated, with the passes recorded on each."""
+    passes = passes or {}
+    return ", ".join(AREAS.get(a, a) + (f" ×{passes[a]}" if passes.get(a) else "") for a in areas)

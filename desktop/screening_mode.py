@@ -286,6 +286,8 @@ class ClientScreeningDialog(QDialog):
     def next(self) -> None:
         a = self.current_answer()
         problem = validate_answer(a, self.questions[self.index], self.today)
+        if self.when.isVisibleTo(self) and self.when.error():  # typed, but not a date (or a future one)
+            problem = self.when.error()
         if problem:
             self.error.setText(problem)
             return

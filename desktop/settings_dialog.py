@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHeaderView,
+    QMessageBox,
     QPlainTextEdit,
     QScrollArea,
     QSpinBox,
@@ -23,7 +25,9 @@ from PySide6.QtWidgets import (
 from desktop.discard import AskBeforeDiscarding
 from desktop.fields import VacuumSpinBox
 from desktop.records import SENSITIVITIES, ScreeningRule
-from desktop.store import Store
+from desktop.screen_fit import fit_to_screen
+from desktop.store import Store, StoreError
+from desktop.widgets import enable, follow_access
 from device.units import UNITS
 
 
@@ -34,7 +38,7 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         super().__init__(parent)
         self.store, self.who = store, who
         self.setWindowTitle("Clinic settings")
-        self.resize(760, 720)
+        fit_to_screen(self, 760, 720)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(store.setting("display_unit", "kPa"))
@@ -89,6 +93,8 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        follow_access(store, self, lambda writable, why: enable((self.save_button,), writable, why))
         self.buttons = buttons
         self.table.setMinimumHeight(240)
         body = QWidget()
@@ -139,5 +145,12 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         return rules
 
     def save(self) -> None:
-        self.store.save_settings(self._values(), self._rules(), self.who)
+        try:
+            self.store.save_settings(self._values(), self._rules(), self.who)
+        except StoreError as exc:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Settings not saved", "", parent=self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setText(f"The settings were not saved: {exc}")
+            box.open()
+            return
         self.accept()

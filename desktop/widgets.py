@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QHeaderView, QLabel, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
-EMPTY_DATE = QDate(1900, 1, 1)
+from desktop.fields import DateField
 
-
-class OptionalDateEdit(QDateEdit):
-    """A date picker that may be left empty (shown as "—")."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setCalendarPopup(True)
-        self.setDisplayFormat("d MMM yyyy")
-        self.setMinimumDate(EMPTY_DATE)
-        self.setMaximumDate(QDate(2200, 1, 1))
-        self.setSpecialValueText("—")
-        self.setDate(EMPTY_DATE)
-
-    def value(self) -> dt.date | None:
-        d = self.date()
-        return None if d == EMPTY_DATE else dt.date(d.year(), d.month(), d.day())
-
-    def set_value(self, value: dt.date | None) -> None:
-        self.setDate(QDate(value.year, value.month, value.day) if value else EMPTY_DATE)
+# Dates are entered with desktop.fields.DateField (typed in the locale's format, ISO or with a month
+# name, visibly empty, no sentinel date). The old name is kept for code written against it.
+OptionalDateEdit = DateField
 
 
 def title(text: str, name: str = "PageTitle") -> QLabel:
+    """A title; plain text, as every label showing what someone typed (a name is never markup)."""
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setObjectName(name)
     return label
 
@@ -52,6 +38,22 @@ def read_only_table(model) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def enable(controls, enabled: bool, reason: str = "") -> None:
+    """Enable or disable write controls (widgets, actions); a disabled one says why in its tooltip."""
+    for c in controls:
+        c.setEnabled(enabled)
+        c.setToolTip("" if enabled else reason)
+
+
+def follow_access(store, owner: QObject, apply: Callable[[bool, str], None]) -> None:
+    """Apply the store's read-only mode now and whenever it changes, for as long as ``owner`` lives:
+    ``apply(writable, reason)``. The listener is removed when ``owner`` is destroyed, and it holds
+    ``owner``'s controls only through ``apply``."""
+    apply(store.writable, store.access.reason)
+    remove = store.on_access_changed(lambda access: apply(access.writable, access.reason))
+    owner.destroyed.connect(lambda *_: remove())
 
 
 def scaled_font(font: QFont, factor: float) -> QFont:

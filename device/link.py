@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import enum
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from serial.tools import list_ports
 
 from device import protocol as p
 from device.text import TextDecoder
+
+log = logging.getLogger("abrasio.link")
 
 if "device.urlhandler" not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append("device.urlhandler")
@@ -269,6 +272,10 @@ class HandpieceLink:
                 self._ready.set()
 
     def _set_state(self, state: LinkState, reason: str, event: LinkEvent | None = None) -> None:
+        if state != self._state:  # the app's log file (desktop/log.py) keeps the link's history
+            log.info(
+                "Handpiece link %s: %s%s", self.url, state.name.lower(), f" ({reason})" if reason else ""
+            )
         with self._lock:
             self._state = state
             self._reason = reason

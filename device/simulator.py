@@ -85,7 +85,9 @@ class HandpieceModel:
         if self.t >= sc.until:
             self.set_scenario("glide")
             sc = self.scenario
-        if self.auto and sc.until == math.inf and self.t >= self._auto_next:
+        # The demo cycle alternates glide and lift only; a held tip (the training panel's "Hold still")
+        # stays held until someone chooses Glide or Lift, so the dwell alarm it shows can be seen.
+        if self.auto and sc.kind in ("glide", "lift") and sc.until == math.inf and self.t >= self._auto_next:
             if sc.kind == "glide":
                 self.set_scenario("lift")
                 self._auto_next = self.t + 2.0

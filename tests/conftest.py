@@ -52,6 +52,9 @@ def _app_style(qapp):
     from desktop.wheel_guard import install_wheel_guard  # as desktop.app.main does
 
     install_wheel_guard(qapp)
+    from desktop.screen_fit import install_screen_guard
+
+    install_screen_guard(qapp)
     return qapp
 
 

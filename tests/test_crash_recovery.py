@@ -57,7 +57,8 @@ def _record_and_kill(db, delay: float) -> tuple[int, float, float]:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
-def test_sigkill_at_random_points_loses_at_most_a_second(qtbot, tmp_path):
+def test_sigkill_at_random_points_loses_at_most_a_second(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr("desktop.store.owner.STALE_AFTER_S", 1.0)  # 10 s in the app
     db = tmp_path / "clinic.db"
     seed = int.from_bytes(os.urandom(4), "little")
     rng = random.Random(seed)
@@ -72,8 +73,9 @@ def test_sigkill_at_random_points_loses_at_most_a_second(qtbot, tmp_path):
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        # their processes are gone; once their heartbeats are stale too, they are marked interrupted
+        qtbot.waitUntil(lambda: f"{KILLS} treatment sessions were interrupted" in window.banner_label.text())
         assert window.banner.isVisible()
-        assert f"{KILLS} treatment sessions were interrupted" in window.banner_label.text()
 
         lost = []
         for sid, started, killed_at in kills:
@@ -102,3 +104,36 @@ def test_sigkill_at_random_points_loses_at_most_a_second(qtbot, tmp_path):
                 w.close()
             window.close()
         store.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_second_abrasio_never_touches_a_session_another_live_process_records(qtbot, tmp_path, monkeypatch):
+    """The issue's bug: a second instance on the same file marked the first one's live session
+    interrupted, and closing it there overwrote the first one's notes. Two real processes."""
+    monkeypatch.setattr("desktop.store.owner.STALE_AFTER_S", 2.0)  # 10 s in the app
+    db = tmp_path / "clinic.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.recording_app", str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        sid = int(proc.stdout.readline().split()[0])
+        store = Store.open(db)  # the second Abrasio, on the same file, while the first records
+        window = MainWindow(store)
+        qtbot.addWidget(window)
+        owner = store.session_owner(sid)
+        assert owner is not None and owner.pid == proc.pid
+        qtbot.wait(3000)  # longer than STALE_AFTER_S: the heartbeat is fresh, the owner alive
+        assert store.session(sid).status == "recording"
+        assert not window.banner.isVisibleTo(window)
+        assert store.session(sid).samples_recorded > 0
+
+        proc.send_signal(signal.SIGKILL)  # now the first one dies
+        proc.wait()
+        assert store.session(sid).status == "recording"  # not at once: the heartbeat is fresh
+        qtbot.waitUntil(lambda: store.session(sid).status == "interrupted", timeout=15_000)
+        assert "1 treatment session was interrupted" in window.banner_label.text()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    store.close()

@@ -168,3 +168,15 @@ def test_a_date_before_1900_survives_the_form(qtbot, store):
     qtbot.addWidget(dlg)
     assert dlg.date_of_birth.value() == dt.date(1899, 12, 31)
     assert dlg.date_of_birth.text() == "31 Dec 1899"
+
+
+def test_a_date_range_is_kept_and_said(qtbot):
+    f = field(qtbot)
+    f.setMaximumDate(QDate(2026, 3, 2))  # e.g. "when did it end?": not in the future
+    qtbot.keyClicks(f, "3 Mar 2026")
+    assert f.value() is None and f.error() == "The date cannot be after 2 Mar 2026."
+    cal = f.open_calendar()
+    assert cal.maximumDate() == QDate(2026, 3, 2) and cal.selectedDate() <= QDate(2026, 3, 2)
+    f.popup.hide()
+    f.setDate(QDate(2026, 2, 1))  # QDateEdit's setter, for code written against it
+    assert f.value() == dt.date(2026, 2, 1) and f.error() == ""

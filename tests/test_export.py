@@ -16,11 +16,9 @@ from PySide6.QtCore import Qt
 
 from desktop.export import CSV_HEADER, ExportError, export_client, trace_csv
 from desktop.export_ui import ExportClientDialog
-from desktop.photos import metadata_segments, prepare_photo
-from desktop.records import Client
-from desktop.store import trace as tracepack
+from desktop.photos import metadata_segments
 from tests.helpers.pdf import pdf_text
-from tests.helpers.photos import two_colour, with_metadata
+from tests.helpers.sessions import recorded_client
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "client-export.schema.json").read_text())
@@ -67,85 +65,6 @@ def validate(value, schema: dict, path: str = "$") -> None:
             validate(item, schema["items"], f"{path}[{i}]")
 
 
-def recorded_client(store, hostile=False) -> tuple[int, list[int], int]:
-    """A client with two sessions: traces (one with a gap and a device restart), markers, alarms,
-    notes and an amendment, and three photos. Returns (client id, session ids, samples of session 1)."""
-    last = "Okafor <b>&</b>" if hostile else "Okafor"
-    cid = store.add_client(Client("Ada", last, vacuum_ceiling_kpa=40.0, fitzpatrick=3))
-    sids = []
-    rng = np.random.default_rng(3)
-    n_total = 0
-    for k, n in enumerate((5500, 2300)):
-        sid = store.create_session(
-            cid, "Dr Ahn", ceiling_kpa=40.0, set_point_kpa=28.0, areas=["cheeks", "chin"], screening=[]
-        )
-        t = np.arange(n) * 0.001 + 0.25
-        if k == 0:
-            t[3000:] += 2.0  # a 2 s gap (disconnection)
-        seq = np.arange(n, dtype=np.int64) + 100
-        v = 28 + rng.normal(0, 0.3, n)
-        v[1000:1200] = 44.0  # over the ceiling
-        flags = np.full(n, 0x03, np.uint8)
-        flags[4000:4100] = 0x01  # tip lifted
-        blocks = [
-            tracepack.pack(seq[i : i + 1000], t[i : i + 1000], v[i : i + 1000], flags[i : i + 1000])
-            for i in range(0, n, 1000)
-        ]
-        store.append_trace(sid, 0, blocks)
-        store.add_marker(sid, 0.5, "left cheek, second pass")
-        store.save_alarm(
-            sid,
-            {
-                "priority": "high",
-                "kind": "over_ceiling",
-                "message": "Vacuum above the ceiling",
-                "started": 1.25,
-                "ended": 1.45,
-                "peak_kpa": 44.0,
-            },
-        )
-        store.save_notes(
-            sid, {"areas": ["cheeks", "chin"], "passes": {"cheeks": 3, "chin": 2}, "notes": "first"}
-        )
-        store.finish_session(sid, {"duration_s": 9, "samples": n})
-        store.save_notes(sid, {"notes": "amended: mild erythema"}, "Dr Ahn", amend=True)
-        sids.append(sid)
-        n_total += n if k == 0 else 0
-    photos = []
-    for angle, colour in (("front", "#ff0000"), ("left45", "#00ff00")):
-        p = prepare_photo(with_metadata(two_colour(120, 80, colour, colour)))
-        photos.append(
-            {
-                "jpeg": p.jpeg,
-                "thumb": p.thumb,
-                "width": p.width,
-                "height": p.height,
-                "source_sha256": p.source_sha256,
-                "angle": angle,
-                "stage": "before",
-            }
-        )
-    store.add_photos(sids[0], photos, "Dr Ahn")
-    p = prepare_photo(two_colour(64, 64))
-    store.add_photos(
-        sids[1],
-        [
-            {
-                "jpeg": p.jpeg,
-                "thumb": p.thumb,
-                "width": 64,
-                "height": 64,
-                "source_sha256": p.source_sha256,
-                "angle": "closeup",
-                "stage": "after",
-                "area": "chin",
-            }
-        ],
-        "Dr Ahn",
-    )
-    return cid, sids, n_total
-
-
 def check_export(out: Path, store, cid: int, sids: list[int]) -> dict:
     record = json.loads((out / "client.json").read_text(encoding="utf-8"))
     validate(record, SCHEMA)
@@ -178,6 +97,12 @@ def check_export(out: Path, store, cid: int, sids: list[int]) -> dict:
         data = (out / p["file"]).read_bytes()
         assert data == store.photo_image(p["id"]) and metadata_segments(data) == []
     assert {p["angle"] for p in record["photos"]} == {"front", "left45", "closeup"}
+    [consent] = [c for c in record["consents"] if c["kind"] == "signed"]
+    signed = store.consent(consent["id"])
+    assert consent["text"] == signed.text and consent["witnessed_by"] == "Dr Ahn"
+    assert (out / consent["files"]["signature_png"]).read_bytes() == signed.signature_png
+    consent_file = (out / consent["files"]["text"]).read_text(encoding="utf-8")
+    assert signed.text in consent_file and "Witnessed by: Dr Ahn" in consent_file
     return record
 
 
@@ -288,3 +213,13 @@ def test_trace_csv_visible_range():
     lines = data.decode().splitlines()
     assert n == 5 and len(lines) == 6
     assert lines[1] == "2.000000,,4,4.00,1,3" and lines[-1].startswith("4.000000,")
+
+
+def test_a_damaged_stored_photo_is_exported_as_is_and_said(store, tmp_path, qapp):
+    cid, _sids, _ = recorded_client(store)
+    pid = store.photos_for_client(cid)[0].id
+    store.conn.execute("UPDATE photos SET image = ? WHERE id = ?", [b"\xff\xd8\xff garbage", pid])
+    store.conn.commit()
+    result = export_client(store, cid, tmp_path / "out")
+    assert len(result["problems"]) == 1 and f"Photo {pid}" in result["problems"][0]
+    assert result["photos"] == 3

@@ -4,6 +4,7 @@ what is stored, the comparison."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.photo_views import PhotoCompareWindow, PhotoImportDialog, WatchedFolder
 from desktop.photos import decode_stored, jpeg_segments, metadata_segments
 from desktop.records import Client
+from desktop.workers import post
 from tests.helpers.photos import SECRET, two_colour, with_metadata
 
 DEADLINE_MS = 10_000
@@ -213,7 +215,7 @@ def test_compare_two_sessions_side_by_side_and_under_a_slider(qtbot, window, sto
     panel = open_client(qtbot, window, cid)
     assert panel.model.rowCount() == 3
     win: PhotoCompareWindow = panel.compare(last)
-    qtbot.addWidget(win)
+    qtbot.addWidget(win)  # it deletes itself when closed: qtbot closes it at the end
     win.resize(1000, 600)
     qtbot.waitExposed(win)
     assert [win.angle.itemData(i) for i in range(win.angle.count())] == ["front", "left90"]
@@ -253,4 +255,21 @@ def test_compare_two_sessions_side_by_side_and_under_a_slider(qtbot, window, sto
 
     win.angle.setCurrentIndex(win.angle.findData("left90"))
     assert win.left.count() == 1 and win.right.count() == 1
-    win.close()
+
+
+def test_closing_the_comparison_while_photos_load_is_safe(qtbot, window, store):
+    cid, (s1, s2) = client_with_sessions(store, 2)
+    _add(store, s1, "#00ff00", "#00ff00")
+    _add(store, s2, "#ff00ff", "#ff00ff")
+    panel = open_client(qtbot, window, cid)
+    for _ in range(5):  # each window starts two loads on worker threads and is closed (deleted) at once
+        win = panel.compare()
+        win.close()
+    qtbot.waitUntil(
+        lambda: not [t for t in threading.enumerate() if t.name.startswith("photo ")], timeout=DEADLINE_MS
+    )
+    # their results arrived for windows that no longer exist: dropped, nothing crashed or raised. A
+    # marker posted last arrives after them (the bus is a queue).
+    arrived: list[int] = []
+    post(window, arrived.append, 1)
+    qtbot.waitUntil(lambda: arrived == [1], timeout=DEADLINE_MS)

@@ -118,8 +118,14 @@ def test_a_disk_full_for_too_long_drops_the_oldest_samples_and_says_so(store, mo
     rec.close_async(lambda ok, error: results.append((ok, error)))
     until(lambda: results)
     ((ok, error),) = results
-    assert not ok and "full" in error  # gave up at the end, and said why
-    assert rec.done and store.session(sid).samples_recorded == 0
+    assert not ok and "full" in error  # the end reported, saying why…
+    assert store.session(sid).samples_recorded == 0
+    assert rec.spilled_to is not None and "spill" in error  # …and what is held kept beside the file
+    rec.run_now(_disk(full=False))  # it keeps trying while the app runs: the disk frees
+    until(lambda: rec.done)
+    tr = store.load_trace(sid)
+    assert tr["seq"][0] == 60_000 and len(tr["seq"]) == 20_000  # the newest block, the oldest dropped
+    assert not rec.spilled_to.exists()
 
 
 def test_a_database_the_writer_cannot_open_is_said_and_nothing_is_held(tmp_path):

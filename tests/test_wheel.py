@@ -85,21 +85,3 @@ def test_settings_table_spin_and_combo_boxes_ignore_the_passing_wheel(qtbot, sto
         wheel(w, -1)
         assert read() == before
     assert dlg.unit.hasFocus()
-
-
-def test_the_app_installs_the_guard(qapp, tmp_path, monkeypatch, capsys):
-    from desktop.app import main as app_main
-    from desktop.wheel_guard import WheelGuard, install_wheel_guard
-
-    guard = qapp.findChild(WheelGuard)
-    qapp.removeEventFilter(guard)
-    guard.setParent(None)  # as if the tests' fixture had never installed it
-    try:
-        monkeypatch.setenv("ABRASIO_STARTUP_PROBE", "1")  # the app quits once the client list shows
-        assert app_main(["--db", str(tmp_path / "a.db")]) == 0
-        assert "shown clients" in capsys.readouterr().out
-        assert qapp.findChild(WheelGuard) is not None
-    finally:
-        installed = qapp.findChild(WheelGuard)
-        if installed is None:
-            install_wheel_guard(qapp)

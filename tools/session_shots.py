@@ -1,12 +1,10 @@
-"""Live view (normal, no device, mid-alarm, latched alarm, alarm list) and a past session, at 1366×768,
-for docs/screenshots/."""
+"""The start dialog, the live view (normal, no device, mid-alarm, latched alarm, alarm list) and a past
+session, as they open on the 1366×768 screen tools/screenshots.py renders on, for docs/screenshots/."""
 
 from __future__ import annotations
 
 from desktop.records import Client
 from device.urlhandler.protocol_sim import last_device
-
-SIZE = (1366, 740)  # a 1366×768 screen less a task bar
 
 
 def _hold_lit(live) -> None:
@@ -27,11 +25,15 @@ def _end(live, settle) -> None:
 
 def session_shots(window, store, shoot, settle) -> None:
     cid = store.add_client(Client("Maria", "Gonzalez", sensitivity="sensitive", vacuum_ceiling_kpa=30.0))
+    start = window.start_session(cid)
+    start.areas["forehead"].setChecked(True)
+    start.areas["cheeks"].setChecked(True)
+    shoot(start, "start-session.png")
+    start.done(0)
 
     # no handpiece on the port: a technical alarm, "not connected" in full
     sid = store.create_session(cid, "Dr Maya Okonkwo", set_point_kpa=24.0, ceiling_kpa=30.0, areas=["chin"])
     live = window._open_live(sid, {"url": "/dev/ttyUSB9"})
-    live.resize(*SIZE)
     settle(3000)
     shoot(live, "live-no-device.png")
     _end(live, settle)
@@ -53,7 +55,6 @@ def session_shots(window, store, shoot, settle) -> None:
         planned_passes=3,
     )
     live = window._open_live(sid, {"url": "sim://?rate=1000&auto=0&seed=4"})
-    live.resize(*SIZE)
     settle(9000)
     live.drop_marker("forehead, pass 1")
     live.notes_panel.notes.setPlainText("Client comfortable; skin taut, strokes at right angles.")
@@ -84,7 +85,6 @@ def session_shots(window, store, shoot, settle) -> None:
     _end(live, settle)
     settle(1500)
     review = window.findChild(SessionReviewWindow)
-    review.resize(*SIZE)
     settle(1500)
     shoot(review, "past-session.png")
     review.close()

@@ -23,6 +23,11 @@ class AlarmListModel(QAbstractTableModel):
         self.now = 0.0
         self.version = -1
 
+    def set_unit(self, unit: str) -> None:
+        self.unit = unit
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
     def update(self, alarms: tuple[AlarmView, ...], version: int, now: float) -> None:
         """From a snapshot: reset when the alarms changed, else only the running durations."""
         self.now = now

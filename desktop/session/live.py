@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.plot_text import AXIS_PX, CEILING_PX, font, line_label_font, readable_axes
 from desktop.resources import resource_path
 from desktop.session.alarm_list import AlarmListModel
 from desktop.session.alarms import COLOUR, FLASH_HZ
@@ -117,6 +118,8 @@ class LiveSessionWindow(QMainWindow):
         self.summary_result: dict | None = None
         self.save_error: str | None = None
         self._flash_on = True
+        self._port_remembered = False
+        self._forced = False  # force_close (tests' teardown) happened: a late end goes nowhere
         self._bar_key: tuple | None = None
         self._marker_items: dict[int, pg.InfiniteLine] = {}
         self._alarm_regions: dict[int, pg.LinearRegionItem] = {}
@@ -221,7 +224,11 @@ class LiveSessionWindow(QMainWindow):
             angle=0,
             pen=pg.mkPen("#d0021b", width=2, style=Qt.PenStyle.DashLine),
             label=f"ceiling {format_vacuum(self.ceiling, self.unit)}",
-            labelOpts={"position": 0.05, "color": "#d0021b"},
+            labelOpts={
+                "position": 0.01,
+                "color": "#d0021b",
+                "anchors": [(0, 0), (0, 1)],
+            },  # left-aligned: never cut
         )
         self.set_point_line = pg.InfiniteLine(
             self.run.set_point / self.k,
@@ -232,6 +239,9 @@ class LiveSessionWindow(QMainWindow):
         )
         self.plot.addItem(self.ceiling_line)
         self.plot.addItem(self.set_point_line)
+        readable_axes(self.plot)
+        line_label_font(self.ceiling_line, CEILING_PX, bold=True)  # read from across the room
+        line_label_font(self.set_point_line, AXIS_PX)
         # A 1 px (cosmetic) pen: wider pens go through Qt's slow stroker (58 -> 91 frames/s).
         # connect="finite": a NaN the run puts between two connections is drawn as a gap.
         self.curve = self.plot.plot(pen=pg.mkPen("#12343b", width=1), connect="finite")
@@ -306,10 +316,10 @@ class LiveSessionWindow(QMainWindow):
         controls.addWidget(self.marker_label, 1)
         controls.addWidget(self.end_button)
 
-        self.notes_panel = SessionNotesPanel(self.store.setting("aftercare_templates", []))
+        self.notes_panel = SessionNotesPanel(self.store.setting("aftercare_templates", []), unit=self.unit)
         self.notes_panel.set_value(self.store.notes(self.session_id))
         self.notes_panel.changed.connect(self._notes_changed)
-        self.notes_panel.set_point.valueChanged.connect(self._set_point_changed)
+        self.notes_panel.set_point_kpa_changed.connect(self._set_point_changed)
         notes_scroll = QScrollArea()
         notes_scroll.setWidgetResizable(True)
         notes_scroll.setWidget(self.notes_panel)
@@ -398,6 +408,7 @@ class LiveSessionWindow(QMainWindow):
         """Draw the run's snapshot (30 times a second)."""
         snap = self.run.snapshot(self.window_s)
         self.snap = snap
+        self._remember_port_once()
         k = self.k
         x, v = snap.x, snap.v
         self.curve.setData(x, v / k if k != 1 else v, connect="finite")
@@ -412,6 +423,7 @@ class LiveSessionWindow(QMainWindow):
                     label=label or f"M{key}",
                     labelOpts={"position": 0.92, "color": "#6a1b9a"},
                 )
+                line_label_font(line, AXIS_PX)
                 self.plot.addItem(line)
                 self._marker_items[key] = line
             rel = t - snap.t
@@ -486,6 +498,34 @@ class LiveSessionWindow(QMainWindow):
             self._flash_on = lit
             self.alarm_bar.setText(key[0])
             self.alarm_bar.setStyleSheet(self._bar_style(top, lit))
+
+    def _remember_port_once(self) -> None:
+        """The handpiece delivered samples: now it is the default for the next session (written on
+        the recorder's thread; a port that never answered is never remembered)."""
+        if self._port_remembered or self.run.samples_received <= 0:
+            return
+        self._port_remembered = True
+        spec = {k: self.link_spec[k] for k in ("url", "format", "unit", "baud") if k in self.link_spec}
+        who = self.who()
+        self.recorder.call(lambda store: store.set_setting("last_handpiece", spec, who))
+
+    def set_unit(self, unit: str) -> None:
+        """The clinic changed the display unit: everything shown follows at once; nothing recorded
+        changes (the run and the store work in kPa)."""
+        self.unit, self.k = unit, KPA_PER_UNIT[unit]
+        self.plot.setLabel("left", "Vacuum", units=unit)
+        self.plot.getAxis("left").label.setFont(font(AXIS_PX))
+        self.plot.setYRange(0, max(self.ceiling * 1.5, 20) / self.k)
+        self.band.setRegion((0, self.ceiling / self.k))
+        self.ceiling_line.setValue(self.ceiling / self.k)
+        self.ceiling_line.label.setFormat(f"ceiling {format_vacuum(self.ceiling, unit)}")
+        self.set_point_line.setValue(self.run.set_point / self.k)
+        self.readout_unit.setText(unit)
+        self.stats["ceiling"].setText(format_vacuum(self.ceiling, unit))
+        self.alarm_model.set_unit(unit)
+        self.notes_panel.set_unit(unit)
+        if self.timer.isActive():
+            self.frame()
 
     def _set_window(self, text: str) -> None:
         self.window_s = WINDOWS_S[text]
@@ -608,6 +648,8 @@ class LiveSessionWindow(QMainWindow):
         )
 
     def _on_ended(self, summary: dict, ok: bool, error: str | None) -> None:
+        if self._forced:
+            return
         self.summary_result = summary
         self.save_error = None if ok else (error or "it could not be written")
         self.ended = True
@@ -628,6 +670,7 @@ class LiveSessionWindow(QMainWindow):
             self.timer.stop()
             self.run.close()
             self.ended = True
+        self._forced = True  # an end still being written must not reach what is torn down after this
         self.close()
 
     def closeEvent(self, event) -> None:

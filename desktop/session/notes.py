@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.fields import VacuumSpinBox
 from desktop.records import AREAS, ERYTHEMA, FINDINGS
 
 GRITS = ("fine", "medium", "coarse")
@@ -22,8 +23,9 @@ GRITS = ("fine", "medium", "coarse")
 
 class SessionNotesPanel(QWidget):
     changed = Signal()
+    set_point_kpa_changed = Signal(float)  # the set-point typed here, in kPa whatever the display unit
 
-    def __init__(self, aftercare_templates: list[str], parent=None):
+    def __init__(self, aftercare_templates: list[str], parent=None, unit: str = "kPa"):
         super().__init__(parent)
         self.areas: dict[str, tuple[QCheckBox, QSpinBox]] = {}
         area_box = QWidget()
@@ -43,7 +45,8 @@ class SessionNotesPanel(QWidget):
         for g in GRITS:
             self.grit.addItem(f"{g} grit", g)
         self.crystal_flow = QSpinBox(minimum=0, maximum=100, suffix=" % crystal flow")
-        self.set_point = QDoubleSpinBox(minimum=0, maximum=90, decimals=1, suffix=" kPa")
+        self.set_point = VacuumSpinBox(unit, 0.0, 90.0)  # shown in the display unit, kPa inside
+        self.set_point.valueChanged.connect(lambda _v: self.set_point_kpa_changed.emit(self.set_point.kpa()))
         self.erythema = QComboBox()
         self.erythema.addItem("not recorded", None)
         for key, label in ERYTHEMA.items():
@@ -104,7 +107,7 @@ class SessionNotesPanel(QWidget):
             "passes": {k: self.areas[k][1].value() for k in areas},
             "grit": self.grit.currentData(),
             "crystal_flow": self.crystal_flow.value(),
-            "set_point_kpa": self.set_point.value(),
+            "set_point_kpa": self.set_point.kpa(),
             "erythema": self.erythema.currentData(),
             "findings": [k for k, box in self.findings.items() if box.isChecked()],
             "aftercare": self.aftercare.toPlainText(),
@@ -119,13 +122,19 @@ class SessionNotesPanel(QWidget):
             spin.setValue(int(passes.get(key, 3 if box.isChecked() else 0)))
         self.grit.setCurrentIndex(max(self.grit.findData(notes.get("grit")), 0))
         self.crystal_flow.setValue(int(notes.get("crystal_flow") or 0))
-        self.set_point.setValue(float(notes.get("set_point_kpa") or 0))
+        self.set_point.set_kpa(float(notes.get("set_point_kpa") or 0))
         self.erythema.setCurrentIndex(max(self.erythema.findData(notes.get("erythema")), 0))
         for key, box in self.findings.items():
             box.setChecked(key in (notes.get("findings") or []))
         self.aftercare.setPlainText(notes.get("aftercare") or "")
         self.notes.setPlainText(notes.get("notes") or "")
         self.blockSignals(False)
+
+    def set_unit(self, unit: str) -> None:
+        """Show the set-point in another unit; what is stored (kPa) does not change."""
+        blocked = self.blockSignals(True)
+        self.set_point.set_unit(unit)
+        self.blockSignals(blocked)
 
     def set_read_only(self, read_only: bool) -> None:
         for w in self.findChildren(QWidget):

@@ -7,7 +7,10 @@ trace and ~1 s of typing.
 
 A disk that refuses writes (full, failing): markers, alarms, notes and calls wait in one queue, in the
 order they came, and each leaves it only once written, so nothing is written twice or out of order;
-samples are held (up to ``MAX_PENDING``) and written when the disk takes them again.
+samples are held (up to ``MAX_PENDING``) and written when the disk takes them again. If it still
+refuses ``STOP_RETRY_S`` after the end, what is held goes to a spill file beside the database
+(``store.spill``), the end is reported, and the writer keeps trying while the app runs; the next start
+writes whatever is left in a spill file.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.store import Store, StoreError, trace
+from desktop.store import Store, StoreError, spill, trace
 
 FLUSH_S = 0.5
 BLOCK = 1000  # samples per stored block (about 1 s at 1,000 samples/s)
 MAX_PENDING = 600_000  # samples kept in memory while the disk refuses writes (10 min at 1,000/s)
 STOP_RETRY_S = 5.0  # at the end, how long to keep trying a refusing disk before giving up
+KEEP_TRYING_S = 3600.0  # after that (what is held is in the spill file), how long to go on trying
 
 
 class TraceRecorder:
@@ -48,6 +52,7 @@ class TraceRecorder:
         self._held: deque[tuple[str, object]] = deque()  # writes not yet on disk, in their order
         self._on_done: Callable[[bool, str | None], None] | None = None
         self._next_chunk = 0
+        self.spilled_to: Path | None = None  # the spill file written at a refused end (store.spill)
         self._thread = threading.Thread(target=self._run, name=f"recorder {session_id}", daemon=True)
         self._thread.start()
 
@@ -142,15 +147,50 @@ class TraceRecorder:
                 except Exception as exc:  # a full or failing disk: keep everything, retry, say so
                     self.error = f"{type(exc).__name__}: {exc}"
                     self._bound()
-                if stop_at is not None and (self.error is None or time.monotonic() - stop_at >= STOP_RETRY_S):
-                    return
+                if stop_at is not None:
+                    if self.error is None:
+                        spill.discard(self.db_path, self.session_id)  # all written after all
+                        return
+                    if self.spilled_to is None and time.monotonic() - stop_at >= STOP_RETRY_S:
+                        self._spill()  # the disk still refuses: keep it beside the database…
+                        self._finish(False)  # …say so now, and go on trying while the app runs
+                    elif time.monotonic() - stop_at >= STOP_RETRY_S + KEEP_TRYING_S:
+                        spill.release(self.db_path, self.session_id)
+                        return  # the spill file stays for the next start
         finally:
             store.close()
             self._finish(self.error is None and not self._held and not self._pending_n)
 
     def _finish(self, ok: bool) -> None:
-        if self._on_done is not None:
-            self._on_done(ok, self.error)
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            on_done(ok, self.error)
+
+    def _spill(self) -> None:
+        """Held samples and writes into the spill file beside the database (store.spill); the next
+        start writes them if this process cannot. If the disk refuses that too, they stay held."""
+        blocks = self._blocks()
+        try:
+            self.spilled_to = spill.write(
+                self.db_path, self.session_id, blocks, self._lost, list(self._held), dict(self._ids)
+            )
+        except OSError as exc:
+            self.error = f"{self.error}; not spilled either ({exc.strerror}): held while Abrasio runs"
+            return
+        self.error = (
+            f"{self.error} — kept in {self.spilled_to.name} beside the database, written as soon as the "
+            "disk takes it (at the latest when Abrasio next starts)"
+        )
+
+    def _blocks(self) -> list[trace.TraceBlock]:
+        if not self._pending_n:
+            return []
+        seq, t = np.concatenate(self._seq), np.concatenate(self._t)
+        v, f = np.concatenate(self._v), np.concatenate(self._f)
+        return [
+            trace.pack(seq[i : i + BLOCK], t[i : i + BLOCK], v[i : i + BLOCK], f[i : i + BLOCK])
+            for i in range(0, len(seq), BLOCK)
+        ]
 
     def _buffer(self, seq, t, v, f, lost) -> None:
         self._lost += lost
@@ -210,15 +250,10 @@ class TraceRecorder:
             else:
                 store.heartbeat(self.session_id)
             return
-        seq, t = np.concatenate(self._seq), np.concatenate(self._t)
-        v, f = np.concatenate(self._v), np.concatenate(self._f)
-        blocks = [
-            trace.pack(seq[i : i + BLOCK], t[i : i + BLOCK], v[i : i + BLOCK], f[i : i + BLOCK])
-            for i in range(0, len(seq), BLOCK)
-        ]
+        blocks = self._blocks()
         store.append_trace(self.session_id, self._next_chunk, blocks, self._lost)
         self._next_chunk += len(blocks)
-        self.written += len(seq)
+        self.written += self._pending_n
         self._seq, self._t, self._v, self._f = [], [], [], []
         self._pending_n = 0
         self._lost = 0

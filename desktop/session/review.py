@@ -25,14 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.records import AREAS, fmt_date
+from desktop.plot_text import AXIS_PX, CEILING_PX, font, line_label_font, readable_axes
+from desktop.records import areas_text, fmt_date
 from desktop.session.alarms import COLOUR, PREFIX
 from desktop.session.notes import SessionNotesPanel
 from desktop.store import Store, StoreError
 from device.units import KPA_PER_UNIT, format_vacuum
 
 
-def summary_text(s: dict, unit: str) -> str:
+def summary_text(s: dict, unit: str, areas: str = "") -> str:
     def v(key):
         return format_vacuum(s[key], unit) if s.get(key) is not None else "—"
 
@@ -46,6 +47,7 @@ def summary_text(s: dict, unit: str) -> str:
             f"Time above the ceiling: {s.get('above_ceiling_s', 0):.1f} s",
             f"Alarms: {s.get('alarms', 0)}   markers: {s.get('markers', 0)}",
             *_disconnections(s),
+            *([f"Areas and passes: {areas}"] if areas else []),
         ]
     )
 
@@ -97,26 +99,11 @@ class SessionReviewWindow(QMainWindow):
         self.setWindowTitle(f"Session {fmt_date(s.started.date())} — {self.client.name}")
         self.resize(1300, 860)
 
-        head = QLabel()
+        self.head = head = QLabel()
         head.setWordWrap(True)
         head.setTextFormat(Qt.TextFormat.RichText)
-        esc = html.escape
-        areas = ", ".join(AREAS.get(a, a) for a in s.areas) or "—"
-        words = esc(STATUS_WORDS.get(s.status, s.status))
-        if s.status in ("interrupted", "no_samples"):
-            words = f"<b style='color:#b00020'>{words}</b>"
-        devices = store.session_devices(session_id)
-        device = " · ".join(
-            (f"segment {d.segment}: " if len(devices) > 1 else "") + esc(str(d)) for d in devices
-        )
-        head.setText(
-            f"<h2>{esc(self.client.name)} — {fmt_date(s.started.date())} {s.started_at[11:16]}</h2>"
-            f"Status: {words} · practitioner: {esc(s.practitioner or '—')} · handpiece: "
-            f"{esc(s.handpiece or '—')}{f' ({device})' if device else ''}<br>"
-            f"{esc(s.mode or '—')} {esc(s.grit or '')} · set-point "
-            f"{format_vacuum(s.set_point_kpa, self.unit) if s.set_point_kpa else '—'} · ceiling "
-            f"{format_vacuum(s.ceiling_kpa, self.unit) if s.ceiling_kpa else '—'} · areas: {areas}"
-        )
+        self.devices = store.session_devices(session_id)
+        head.setText(self._head_html())
         # An override of a blocking contraindication is the first thing a reader must see.
         self.override = QLabel(f"*** Treated despite a blocking contraindication: {s.override_reason}")
         self.override.setTextFormat(Qt.TextFormat.PlainText)
@@ -127,11 +114,9 @@ class SessionReviewWindow(QMainWindow):
             "padding:6px; font-weight:700; font-size:12pt;"
         )
         self.override.setVisible(bool(s.override_reason))
-        self.summary = QLabel(
-            summary_text(s.summary, self.unit)
-            if s.summary
-            else f"Samples recorded: {s.samples_recorded:,}   lost: {s.samples_lost:,}"
-        )
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self._show_summary()
         self.alarm_list = QLabel()
         self.alarm_list.setWordWrap(True)
         self.status_line = QLabel("Loading the trace…")
@@ -142,21 +127,34 @@ class SessionReviewWindow(QMainWindow):
         self.plot.scene().contextMenu = []
         self.plot.setLabel("left", "Vacuum", units=self.unit)
         self.plot.setLabel("bottom", "Session time (s)")
+        readable_axes(self.plot)
+        # A session without a trace says so, instead of an empty, oddly scaled graph.
+        self.no_trace = QLabel("No trace recorded for this session.")
+        self.no_trace.setObjectName("SectionTitle")
+        self.no_trace.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_trace.hide()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.plot.getPlotItem().setClipToView(True)
         self.plot.setMouseEnabled(x=True, y=False)  # zoom and pan along time
         self.curve = self.plot.plot(pen=pg.mkPen("#12343b", width=1), connect="finite")
+        self.ceiling_line = None
         if s.ceiling_kpa:
-            self.plot.addItem(
-                pg.InfiniteLine(
-                    s.ceiling_kpa / self.k,
-                    angle=0,
-                    pen=pg.mkPen("#d0021b", width=2, style=Qt.PenStyle.DashLine),
-                )
+            self.ceiling_line = pg.InfiniteLine(
+                s.ceiling_kpa / self.k,
+                angle=0,
+                pen=pg.mkPen("#d0021b", width=2, style=Qt.PenStyle.DashLine),
+                label=f"ceiling {format_vacuum(s.ceiling_kpa, self.unit)}",
+                labelOpts={
+                    "position": 0.01,
+                    "color": "#d0021b",
+                    "anchors": [(0, 0), (0, 1)],
+                },  # left-aligned: never cut
             )
+            line_label_font(self.ceiling_line, CEILING_PX, bold=True)
+            self.plot.addItem(self.ceiling_line)
 
-        self.notes_panel = SessionNotesPanel(store.setting("aftercare_templates", []))
+        self.notes_panel = SessionNotesPanel(store.setting("aftercare_templates", []), unit=self.unit)
         self.notes_panel.set_value(store.notes(session_id))
         self.notes_panel.set_read_only(True)
         self.amend_button = QPushButton("Amend notes")
@@ -172,12 +170,14 @@ class SessionReviewWindow(QMainWindow):
         buttons.addStretch(1)
         for b in (self.close_session_button, self.amend_button, self.save_button):
             buttons.addWidget(b)
+        self._add_outputs(buttons)
 
         upper = QWidget()
         ul = QVBoxLayout(upper)
         ul.addWidget(head)
         ul.addWidget(self.override)
         ul.addWidget(self.plot, 1)
+        ul.addWidget(self.no_trace, 1)
         ul.addWidget(self.status_line)
         row = QHBoxLayout()
         row.addWidget(self.summary, 1)
@@ -229,18 +229,17 @@ class SessionReviewWindow(QMainWindow):
         self.trace, self.markers, self.alarms = tr, markers, alarms
         x = tr["t"]  # session time (s), the same base as markers and alarms
         self.x = x
-        self.curve.setData(*with_gaps(x, tr["vacuum"] / self.k, tr["seq"]), connect="finite")
+        self._draw_curve()
         for m in markers:
-            self.plot.addItem(
-                pg.InfiniteLine(
-                    m.t,
-                    angle=90,
-                    pen=pg.mkPen("#6a1b9a", width=2),
-                    label=m.label or "marker",
-                    labelOpts={"position": 0.92, "color": "#6a1b9a"},
-                )
+            line = pg.InfiniteLine(
+                m.t,
+                angle=90,
+                pen=pg.mkPen("#6a1b9a", width=2),
+                label=m.label or "marker",
+                labelOpts={"position": 0.92, "color": "#6a1b9a"},
             )
-        lines = []
+            line_label_font(line, AXIS_PX)
+            self.plot.addItem(line)
         for a in alarms:
             colour = pg.mkColor(COLOUR.get(a.priority, "#888888"))
             colour.setAlpha(50)
@@ -250,6 +249,23 @@ class SessionReviewWindow(QMainWindow):
                     (a.started, end), movable=False, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
                 )
             )
+        self._show_alarms()
+        if len(x):
+            self.status_line.setText(f"{len(x):,} samples · drag to pan, wheel to zoom along time")
+            self.plot.setXRange(0, float(x[-1]), padding=0.01)
+        else:
+            self.status_line.setText("")
+            self.plot.hide()
+            self.no_trace.show()
+
+    def _draw_curve(self) -> None:
+        tr = self.trace
+        self.curve.setData(*with_gaps(tr["t"], tr["vacuum"] / self.k, tr["seq"]), connect="finite")
+
+    def _show_alarms(self) -> None:
+        lines = []
+        for a in self.alarms:
+            end = a.ended if a.ended is not None else a.started
             peak = f", peak {format_vacuum(a.peak_kpa, self.unit)}" if a.peak_kpa else ""
             ack = f", acknowledged by {a.acknowledged_by}" if a.acknowledged_by else ""
             lines.append(
@@ -257,9 +273,59 @@ class SessionReviewWindow(QMainWindow):
                 f"({(end - a.started):.1f} s{peak}{ack})"
             )
         self.alarm_list.setText("Alarms:\n" + "\n".join(lines) if lines else "No alarms.")
-        self.status_line.setText(f"{len(x):,} samples · drag to pan, wheel to zoom along time")
-        if len(x):
-            self.plot.setXRange(0, float(x[-1]), padding=0.01)
+
+    def _areas(self) -> str:
+        s = self.session
+        return areas_text(s.treated_areas, s.passes) if s.treated_areas else areas_text(s.areas)
+
+    def _head_html(self) -> str:
+        s, esc = self.session, html.escape
+        words = esc(STATUS_WORDS.get(s.status, s.status))
+        if s.status in ("interrupted", "no_samples"):
+            words = f"<b style='color:#b00020'>{words}</b>"
+        devices = self.devices
+        device = " · ".join(
+            (f"segment {d.segment}: " if len(devices) > 1 else "") + esc(str(d)) for d in devices
+        )
+        return (
+            f"<h2>{esc(self.client.name)} — {fmt_date(s.started.date())} {s.started_at[11:16]}</h2>"
+            f"Status: {words} · practitioner: {esc(s.practitioner or '—')} · handpiece: "
+            f"{esc(s.handpiece or '—')}{f' ({device})' if device else ''}<br>"
+            f"{esc(s.mode or '—')} {esc(s.grit or '')} · set-point "
+            f"{format_vacuum(s.set_point_kpa, self.unit) if s.set_point_kpa else '—'} · ceiling "
+            f"{format_vacuum(s.ceiling_kpa, self.unit) if s.ceiling_kpa else '—'} · areas: "
+            f"{esc(self._areas() or '—')}"
+        )
+
+    def _show_summary(self) -> None:
+        s = self.session
+        self.summary.setText(
+            summary_text(s.summary, self.unit, self._areas())
+            if s.summary
+            else f"Samples recorded: {s.samples_recorded:,}   lost: {s.samples_lost:,}\n"
+            f"Areas and passes: {self._areas() or '—'}"
+        )
+
+    def _notes_saved(self) -> None:
+        """An amendment may change the areas and passes: the header and summary follow."""
+        self.session = self.store.session(self.session_id)
+        self.head.setText(self._head_html())
+        self._show_summary()
+
+    def set_unit(self, unit: str) -> None:
+        """The clinic changed the display unit: every vacuum shown follows (stored kPa unchanged)."""
+        self.unit, self.k = unit, KPA_PER_UNIT[unit]
+        self.head.setText(self._head_html())
+        self._show_summary()
+        self.plot.setLabel("left", "Vacuum", units=unit)
+        self.plot.getAxis("left").label.setFont(font(AXIS_PX))
+        if self.ceiling_line is not None:
+            self.ceiling_line.setValue(self.session.ceiling_kpa / self.k)
+            self.ceiling_line.label.setFormat(f"ceiling {format_vacuum(self.session.ceiling_kpa, unit)}")
+        if self.trace is not None:
+            self._draw_curve()
+            self._show_alarms()
+        self.notes_panel.set_unit(unit)
 
     def show_save_problem(self, error: str | None) -> QMessageBox | None:
         """After a live session: its end could not all be written (said, not modal)."""
@@ -277,6 +343,13 @@ class SessionReviewWindow(QMainWindow):
         self.save_problem_box = box
         return box
 
+    def _add_outputs(self, buttons: QHBoxLayout) -> None:
+        """Print / PDF / trace CSV (desktop/session_outputs.py, the media part of issue #13)."""
+        from desktop.session_outputs import SessionOutputs
+
+        self.outputs = SessionOutputs(self, self.store, self.session_id, self.who, self.plot)
+        buttons.insertWidget(1, self.outputs.button)
+
     def start_amend(self) -> None:
         self.notes_panel.set_read_only(False)
         self.amend_button.setVisible(False)
@@ -287,6 +360,7 @@ class SessionReviewWindow(QMainWindow):
         self.notes_panel.set_read_only(True)
         self.amend_button.setVisible(True)
         self.save_button.setVisible(False)
+        self._notes_saved()
         self.amended.emit()
 
     def close_interrupted(self) -> None:
@@ -295,4 +369,5 @@ class SessionReviewWindow(QMainWindow):
         summary = s.summary or {"samples": s.samples_recorded, "lost": s.samples_lost}
         self.store.finish_session(self.session_id, summary, self.who(), status="closed", ended_at=s.ended_at)
         self.close_session_button.setVisible(False)
+        self._notes_saved()
         self.amended.emit()

@@ -11,24 +11,27 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.fields import VacuumSpinBox
 from desktop.records import AREAS, evaluate, fmt_date, interval_warning
 from desktop.session.notes import GRITS
 from desktop.store import Store
 from desktop.store.sessions import VISITS
 from device.link import discover_ports
-from device.units import UNITS
+from device.units import UNITS, format_vacuum
 
 SIMULATED = "Simulated handpiece"
 # What the practitioner did about a blocking contraindication before treating anyway.
@@ -62,11 +65,13 @@ def _comparable(key: str, value):
     return sorted(value or []) if key == "areas" else value
 
 
-def _show(key: str, value) -> str:
+def _show(key: str, value, unit: str = "kPa") -> str:
     if key == "areas":
         return ", ".join(AREAS.get(a, a) for a in value or []) or "none"
     if value is None or value == "":
         return "—"
+    if key == "set_point_kpa":
+        return format_vacuum(value, unit)
     unit = {
         "set_point_kpa": " kPa",
         "planned_minutes": " min",
@@ -174,11 +179,14 @@ class StartSessionDialog(QDialog):
         for g in GRITS:
             self.grit.addItem(g, g)
         self.flow = QSpinBox(minimum=0, maximum=100, suffix=" %")
-        self.set_point = QDoubleSpinBox(minimum=5, maximum=90, decimals=1, suffix=" kPa")
+        self.unit = store.setting("display_unit", "kPa")
+        self.set_point = VacuumSpinBox(self.unit, 5.0, 90.0)  # the clinic's unit; kPa inside
         self.planned = QSpinBox(minimum=5, maximum=120, suffix=" min")
         self.passes = QSpinBox(minimum=1, maximum=12, suffix=" per area")
         self.areas = {k: QCheckBox(v) for k, v in AREAS.items()}
-        self.ceiling = QLabel(f"Client's vacuum ceiling: {self.client.vacuum_ceiling_kpa:.1f} kPa")
+        self.ceiling = QLabel(
+            f"Client's vacuum ceiling: {format_vacuum(self.client.vacuum_ceiling_kpa, self.unit)}"
+        )
         self.differs = QLabel()
         self.differs.setObjectName("Hint")
         self.differs.setWordWrap(True)
@@ -198,9 +206,7 @@ class StartSessionDialog(QDialog):
         hp = QGroupBox("Handpiece")
         hf = QFormLayout(hp)
         hf.addRow("Port", self.handpiece)
-        hf.addRow("Format", self.format)
-        hf.addRow("Unit of a text sensor", self.text_unit)
-        hf.addRow("Baud rate", self.baud)
+        hf.addRow(self._sensor_settings_box())
         tr = QGroupBox("Treatment")
         tf = QFormLayout(tr)
         tf.addRow("Handpiece mode", self.mode)
@@ -222,9 +228,62 @@ class StartSessionDialog(QDialog):
         self.start_button.setObjectName("Primary")
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
+        self._scrolling_layout(scr, hp, tr)
+
+    # -- small screens: the form scrolls, what is wrong and the buttons stay in view ------------------
+    def _scrolling_layout(self, *groups: QWidget) -> None:
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.setContentsMargins(0, 0, 0, 0)
+        for g in groups:
+            col.addWidget(g)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setWidget(body)
+        self.problem.setWordWrap(True)
         lay = QVBoxLayout(self)
-        for w in (scr, hp, tr, self.problem, self.buttons):
-            lay.addWidget(w)
+        lay.addWidget(self.body_scroll, 1)
+        lay.addWidget(self.problem)
+        lay.addWidget(self.buttons)
+
+    # -- sensor settings: an engineer's choices, folded away -----------------------------------------
+    def _sensor_settings_box(self) -> QWidget:
+        """Format, unit of a text sensor and baud rate under a "Sensor settings" expander (folded;
+        its title says what is set, so a text sensor in mmHg is visible without unfolding)."""
+        self.sensor_toggle = QToolButton()
+        self.sensor_toggle.setCheckable(True)
+        self.sensor_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.sensor_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.sensor_toggle.setAutoRaise(True)
+        self.sensor_settings = QWidget()
+        form = QFormLayout(self.sensor_settings)
+        form.setContentsMargins(16, 0, 0, 0)
+        form.addRow("Format", self.format)
+        form.addRow("Unit of a text sensor", self.text_unit)
+        form.addRow("Baud rate", self.baud)
+        self.sensor_settings.setVisible(False)
+
+        def unfold(on: bool) -> None:
+            self.sensor_settings.setVisible(on)
+            self.sensor_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+        def title() -> None:
+            unit = f", {self.text_unit.currentText()}" if self.format.currentText() == "text" else ""
+            self.sensor_toggle.setText(
+                f"Sensor settings ({self.format.currentText()}{unit}, {self.baud.currentText()} baud)"
+            )
+
+        self.sensor_toggle.toggled.connect(unfold)
+        for combo in (self.format, self.text_unit, self.baud):
+            combo.currentTextChanged.connect(title)
+        title()
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.sensor_toggle)
+        col.addWidget(self.sensor_settings)
+        return box
 
     def _consent_check(self):
         """Signed consent (issue #13): a warning with an acknowledgement when missing or expired."""
@@ -237,14 +296,14 @@ class StartSessionDialog(QDialog):
         last = self.last
         ceiling = self.client.vacuum_ceiling_kpa
         if last is None:
-            self.set_point.setValue(round(min(ceiling * 0.75, 35.0), 1))
+            self.set_point.set_kpa(round(min(ceiling * 0.75, 35.0), 1))
             self.planned.setValue(25)
             self.passes.setValue(3)
             return
         self.mode.setCurrentIndex(max(self.mode.findData(last.mode), 0))
         self.grit.setCurrentIndex(max(self.grit.findData(last.grit), 0))
         self.flow.setValue(int(last.crystal_flow or 0))
-        self.set_point.setValue(float(last.set_point_kpa or ceiling * 0.75))
+        self.set_point.set_kpa(float(last.set_point_kpa or ceiling * 0.75))
         self.planned.setValue(int(last.planned_minutes or 25))
         self.passes.setValue(int(last.planned_passes or 3))
         for a in last.areas:
@@ -256,7 +315,7 @@ class StartSessionDialog(QDialog):
             "mode": self.mode.currentData(),
             "grit": self.grit.currentData(),
             "crystal_flow": self.flow.value(),
-            "set_point_kpa": self.set_point.value(),
+            "set_point_kpa": self.set_point.kpa(),
             "planned_minutes": self.planned.value(),
             "planned_passes": self.passes.value(),
             "areas": [k for k, b in self.areas.items() if b.isChecked()],
@@ -278,7 +337,7 @@ class StartSessionDialog(QDialog):
             "areas": last.areas,
         }
         diffs = [
-            f"{_LABEL[k]}: {_show(k, before[k])} → {_show(k, now[k])}"
+            f"{_LABEL[k]}: {_show(k, before[k], self.unit)} → {_show(k, now[k], self.unit)}"
             for k in now
             if _comparable(k, before.get(k)) != _comparable(k, now[k])
         ]
@@ -320,7 +379,7 @@ class StartSessionDialog(QDialog):
                 )
         if self.consent.problem():
             problems.append(self.consent.problem())
-        if self.set_point.value() > self.client.vacuum_ceiling_kpa:
+        if self.set_point.kpa() > self.client.vacuum_ceiling_kpa:
             problems.append("The set-point is above this client's vacuum ceiling.")
         url = self.link_spec()["url"]
         if not url:
@@ -357,7 +416,8 @@ class StartSessionDialog(QDialog):
 
     def _create(self) -> None:
         spec = self.link_spec()
-        self.store.set_setting("last_handpiece", spec, self.who)
+        # The port is remembered as the default only once it has delivered samples (the live window
+        # does it): a port that never answered must not become the next session's default.
         screening = [
             {"code": s.rule.code, "active": s.active, "effect": s.rule.effect, "message": s.message()}
             for s in self.statuses

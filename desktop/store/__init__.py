@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from desktop.store import backups, files, trace
 from desktop.store.access import WRITABLE, Access, damaged_access, read_only_access
-from desktop.store.base import now_iso, sql
+from desktop.store.base import now_iso, reads, sql
 from desktop.store.checks import CheckResult
 from desktop.store.clients import ChangeEntry, ClientsMixin, ClientSummary
 from desktop.store.connection import BUSY_TIMEOUT_MS, Synchronous, connect
@@ -214,23 +214,33 @@ class Store(
     def restore(self, backup: Path) -> Path | None:
         """Replace this file's content with ``backup`` (after backing the current file up) and reopen
         it, checked. Close every other connection to the file first. Returns the copy of the file
-        as it was."""
+        as it was. (The windows run ``detach``, ``backups.restore_file`` on a worker thread, then
+        ``reattach``: the same steps.)"""
         second = self.second_backup_folder()
-        self.conn.close()
+        self.detach()
         try:
             return backups.restore_file(self.path, Path(backup), second)
         finally:
-            opened = open_connection(self.path)
-            self.conn = opened.conn
-            self.db = Database(opened.conn, execute_plugins=False)
-            self.backup_path = opened.backup
-            if self._copy_dir:
-                shutil.rmtree(self._copy_dir, ignore_errors=True)
-            self._copy_dir = opened.copy_dir
-            self.set_access(opened.access)
+            self.reattach()
+
+    def detach(self) -> None:
+        """Close the connection (for a restore); every store call fails until ``reattach``."""
+        self.conn.close()
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
+
+    def reattach(self, full_check: bool = True) -> None:
+        """Open the file again after ``detach``, checked as at start-up; listeners hear the access."""
+        opened = open_connection(self.path, full_check=full_check)
+        self.conn = opened.conn
+        self.db = Database(opened.conn, execute_plugins=False)
+        self.backup_path = opened.backup
+        self._copy_dir = opened.copy_dir
+        self.set_access(opened.access)
 
     @property
-    @sql("reading the schema version")
+    @reads("reading the schema version")
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 

@@ -95,26 +95,31 @@ def take_backup(
     try:
         files.make_private(folder)
         dest = _name(db_path, folder, now, note)
-        files.create_private(dest)
+        partial = dest.with_name(f".{dest.name}.partial")  # never listed, never restored
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        files.create_private(partial)
     except OSError as exc:
         raise BackupError(f"Cannot write a backup into {folder}: {exc.strerror}.") from exc
     try:
         src = connect(db_path, mode="ro")
         try:
-            target = connect(dest, mode="rw", wal=False)
+            target = connect(partial, mode="rw", wal=False)
             try:
                 src.backup(target)
             finally:
                 target.close()
         finally:
             src.close()
-        verdict = _integrity(dest)
+        verdict = _integrity(partial)
+        if verdict == "ok":
+            os.replace(partial, dest)
     except (StoreError, sqlite3.Error, OSError) as exc:
         with contextlib.suppress(OSError):
-            dest.unlink()
+            partial.unlink()
         raise BackupError(f"The backup of {db_path.name} failed: {exc}") from exc
     if verdict != "ok":
-        dest.unlink()
+        partial.unlink()
         raise BackupError(f"The backup copy of {db_path.name} failed its integrity check ({verdict}).")
     if prune:
         prune_backups(db_path, folder, now)

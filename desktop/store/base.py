@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from desktop.store.access import WRITABLE
 from desktop.store.connection import Synchronous
-from desktop.store.errors import ReadOnlyError, from_sqlite
+from desktop.store.errors import DamagedError, ReadOnlyError, StoreBugError, from_sqlite, primary_code
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +49,67 @@ def sql(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return method
 
     return wrap
+
+
+def reads(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Like ``sql``, for a method that reads records: a record that cannot be decoded (damaged
+    content SQLite's checks cannot see: a date, JSON or text no longer valid) is a ``DamagedError``."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        inner = sql(doing)(fn)
+
+        @functools.wraps(fn)
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return inner(*args, **kwargs)
+            except StoreBugError as exc:
+                cause = exc.__cause__
+                if (
+                    isinstance(cause, sqlite3.Error)
+                    and primary_code(cause) is None
+                    and "decode" in str(cause)
+                ):
+                    raise DamagedError(f"A record could not be read while {doing}: it is damaged.") from cause
+                raise
+            except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+                raise DamagedError(
+                    f"A record could not be read while {doing}: it is damaged ({type(exc).__name__})."
+                ) from exc
+
+        return method
+
+    return wrap
+
+
+def text(value) -> str:
+    """A stored text field (None is empty); anything else means the record is damaged."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"text expected, found {type(value).__name__}")
+    return value
+
+
+def number(value, allow_none: bool = True) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"number expected, found {type(value).__name__}")
+    return value
+
+
+def whole(value, allow_none: bool = True) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"whole number expected, found {type(value).__name__}")
+    return value
+
+
+def one_of(value, allowed) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown value {value!r}")
+    return value
 
 
 class StoreBase:
@@ -87,6 +148,13 @@ class StoreBase:
         finally:
             if upgrade:
                 self.conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes as one transaction: one commit (one fsync) instead of one per record, and
+        all or nothing (creating the demo database: thousands of records)."""
+        with self._write():
+            yield
 
     def _log(self, who: str, record_type: str, record_id: int, action: str, details: dict) -> None:
         self.db["change_log"].insert(

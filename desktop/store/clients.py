@@ -8,11 +8,31 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.records import Client, ScreeningAnswer, ScreeningRule, phone_digits
-from desktop.store.base import StoreBase, iso_date, now_iso, parse_date, sql
+from desktop.records import (
+    CONCERNS,
+    FITZPATRICK,
+    SENSITIVITIES,
+    Client,
+    ScreeningAnswer,
+    ScreeningRule,
+    phone_digits,
+)
+from desktop.store.base import (
+    StoreBase,
+    iso_date,
+    now_iso,
+    number,
+    one_of,
+    parse_date,
+    reads,
+    sql,
+    text,
+    whole,
+)
 from desktop.store.errors import NotFoundError, StoreBugError
 from desktop.store.migrations import SEARCH_KEY_ARCHIVED, SEARCH_KEY_ID_BITS
 
+MAX_QUERY = 100  # characters of a search that count (the search box holds as many)
 _PHONE_QUERY = re.compile(r"[+(]?\d[\d\s()\-./]*")
 
 
@@ -66,20 +86,27 @@ class ClientsMixin(StoreBase):
 
     @staticmethod
     def _client(row: dict) -> Client:
+        """A stored client, checked: a field that cannot be what the form saved means damage."""
+        concerns = json.loads(text(row["concerns"]) or "[]")
+        if not isinstance(concerns, list) or any(c not in CONCERNS for c in concerns):
+            raise ValueError("unknown concerns")
+        fitzpatrick = whole(row["fitzpatrick"])
+        if fitzpatrick is not None:
+            one_of(fitzpatrick, FITZPATRICK)
         return Client(
-            first_name=row["first_name"] or "",
-            last_name=row["last_name"] or "",
-            date_of_birth=parse_date(row["date_of_birth"]),
-            phone=row["phone"] or "",
-            email=row["email"] or "",
-            fitzpatrick=row["fitzpatrick"],
-            sensitivity=row["sensitivity"],
-            concerns=json.loads(row["concerns"] or "[]"),
-            vacuum_ceiling_kpa=row["vacuum_ceiling_kpa"],
-            notes=row["notes"] or "",
-            archived=bool(row["archived"]),
+            first_name=text(row["first_name"]),
+            last_name=text(row["last_name"]),
+            date_of_birth=parse_date(text(row["date_of_birth"])),
+            phone=text(row["phone"]),
+            email=text(row["email"]),
+            fitzpatrick=fitzpatrick,
+            sensitivity=one_of(row["sensitivity"], SENSITIVITIES),
+            concerns=concerns,
+            vacuum_ceiling_kpa=number(row["vacuum_ceiling_kpa"], allow_none=False),
+            notes=text(row["notes"]),
+            archived=bool(whole(row["archived"], allow_none=False)),
             id=row["id"],
-            last_visit=parse_date(row["last_visit"]),
+            last_visit=parse_date(text(row["last_visit"])),
         )
 
     @sql("saving the new client")
@@ -136,14 +163,14 @@ class ClientsMixin(StoreBase):
             self.db["clients"].update(client_id, {"archived": int(archived), "updated_at": now_iso()})
             self._log(who, "client", client_id, "archive" if archived else "unarchive", {})
 
-    @sql("reading the client's record")
+    @reads("reading the client's record")
     def client(self, client_id: int) -> Client:
         rows = self._q("SELECT * FROM clients WHERE id = ?", [client_id])
         if not rows:
             raise NotFoundError(f"client {client_id} does not exist")
         return self._client(rows[0])
 
-    @sql("reading the client list")
+    @reads("reading the client list")
     def client_ids(self) -> list[int]:
         """Every client's id, archived ones included, oldest first."""
         return [r[0] for r in self.conn.execute("SELECT id FROM clients ORDER BY id")]
@@ -153,6 +180,7 @@ class ClientsMixin(StoreBase):
         """(index table, FTS5 query) pairs that must all match: 3+ characters anywhere (trigram
         index), 1–2 characters at the start of a word (prefix index). A query of digits and phone
         punctuation is one phone number."""
+        query = query[:MAX_QUERY]  # a pasted page of text is not a search
         query = "".join(ch if ch.isprintable() else " " for ch in query)  # pasted NULs, tabs…
         substrings, prefixes = [], []
         words = query.split()
@@ -203,7 +231,7 @@ class ClientsMixin(StoreBase):
         "c.last_visit, c.sensitivity, c.vacuum_ceiling_kpa"
     )
 
-    @sql("searching the client list")
+    @reads("searching the client list")
     def search_clients(
         self, query: str = "", archived: bool = False, limit: int = 100, offset: int = 0
     ) -> list[ClientSummary]:
@@ -230,19 +258,61 @@ class ClientsMixin(StoreBase):
         return [
             ClientSummary(
                 id=r["id"],
-                first_name=r["first_name"] or "",
-                last_name=r["last_name"] or "",
-                date_of_birth=parse_date(r["date_of_birth"]),
-                phone=r["phone"] or "",
-                email=r["email"] or "",
-                last_visit=parse_date(r["last_visit"]),
-                sensitivity=r["sensitivity"],
+                first_name=text(r["first_name"]),
+                last_name=text(r["last_name"]),
+                date_of_birth=parse_date(text(r["date_of_birth"])),
+                phone=text(r["phone"]),
+                email=text(r["email"]),
+                last_visit=parse_date(text(r["last_visit"])),
+                sensitivity=text(r["sensitivity"]),
                 vacuum_ceiling_kpa=r["vacuum_ceiling_kpa"],
             )
             for r in rows
         ]
 
-    @sql("counting clients")
+    @reads("looking for the same client")
+    def find_duplicates(self, c: Client) -> list[ClientSummary]:
+        """Other clients with the same name and date of birth, the same phone number or the same
+        email address (case and spacing ignored), archived ones included."""
+        where, params = [], []
+        if c.date_of_birth and c.last_name.strip():
+            where.append(
+                "(lower(trim(first_name)) = lower(?) AND lower(trim(last_name)) = lower(?) "
+                "AND date_of_birth = ?)"
+            )
+            params += [c.first_name.strip(), c.last_name.strip(), iso_date(c.date_of_birth)]
+        digits = phone_digits(c.phone)
+        if len(digits) >= 6:
+            where.append("phone_digits = ?")
+            params.append(digits)
+        if c.email.strip():
+            where.append("lower(trim(email)) = lower(?)")
+            params.append(c.email.strip())
+        if not where:
+            return []
+        sql_text = f"SELECT id FROM clients WHERE ({' OR '.join(where)})"
+        if c.id is not None:
+            sql_text += " AND id != ?"
+            params.append(c.id)
+        ids = [r[0] for r in self.conn.execute(sql_text + " ORDER BY id LIMIT 50", params)]
+        rows = self._q(f"SELECT * FROM clients WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids)
+        return [self._summary(self._client(r)) for r in rows] if ids else []
+
+    @staticmethod
+    def _summary(c: Client) -> ClientSummary:
+        return ClientSummary(
+            c.id,
+            c.first_name,
+            c.last_name,
+            c.date_of_birth,
+            c.phone,
+            c.email,
+            c.last_visit,
+            c.sensitivity,
+            c.vacuum_ceiling_kpa,
+        )
+
+    @reads("counting clients")
     def count_clients(self, query: str = "", archived: bool = False) -> int:
         terms = self._search_terms(query)
         if not terms:
@@ -251,7 +321,7 @@ class ClientsMixin(StoreBase):
             ).fetchone()[0]
         return len(self._matching_keys(terms, archived, None))
 
-    @sql("reading the change log")
+    @reads("reading the change log")
     def change_log(self, record_type: str, record_id: int) -> list[ChangeEntry]:
         return [
             ChangeEntry(r["at"], r["who"] or "", r["action"], json.loads(r["details"] or "{}"))
@@ -263,9 +333,19 @@ class ClientsMixin(StoreBase):
         ]
 
     # -- screening -------------------------------------------------------------------------------
-    @sql("reading the screening rules")
+    @reads("reading the screening rules")
     def screening_rules(self) -> list[ScreeningRule]:
-        return [ScreeningRule(**r) for r in self._q("SELECT * FROM screening_rules ORDER BY sort, code")]
+        return [
+            ScreeningRule(
+                code=text(r["code"]),
+                label=text(r["label"]),
+                months=whole(r["months"], allow_none=False),
+                days=whole(r["days"], allow_none=False),
+                effect=one_of(r["effect"], ("block", "warn")),
+                sort=whole(r["sort"]) or 0,
+            )
+            for r in self._q("SELECT * FROM screening_rules ORDER BY sort, code")
+        ]
 
     @sql("saving a screening rule")
     def save_screening_rule(self, rule: ScreeningRule, who: str = "") -> None:
@@ -277,9 +357,11 @@ class ClientsMixin(StoreBase):
 
     @staticmethod
     def _screening_answer(r: dict) -> ScreeningAnswer:
-        return ScreeningAnswer(r["code"], parse_date(r["since"]), parse_date(r["ended"]), r["note"] or "")
+        return ScreeningAnswer(
+            text(r["code"]), parse_date(text(r["since"])), parse_date(text(r["ended"])), text(r["note"])
+        )
 
-    @sql("reading the client's screening")
+    @reads("reading the client's screening")
     def screening(self, client_id: int) -> list[ScreeningAnswer]:
         return [
             self._screening_answer(r)

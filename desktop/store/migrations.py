@@ -510,5 +510,15 @@ def m013_photos(db: Database) -> None:
     _version(db, 13)
 
 
+@migrations()
+def m014_session_owner(db: Database) -> None:
+    """Which process records a session (host, process id, its start time): recovery leaves alone a
+    session whose owner is still running (a second Abrasio on the same file)."""
+    db["treatment_sessions"].add_column("owner_host", str)
+    db["treatment_sessions"].add_column("owner_pid", int)
+    db["treatment_sessions"].add_column("owner_started", float)
+    _version(db, 14)
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)

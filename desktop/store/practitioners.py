@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from desktop.store.base import StoreBase, now_iso, sql
+from desktop.store.base import StoreBase, now_iso, reads, sql
 
 
 class PractitionersMixin(StoreBase):
-    @sql("reading the practitioners")
+    @reads("reading the practitioners")
     def practitioners(self) -> list[str]:
         return [r["name"] for r in self._q("SELECT name FROM practitioners WHERE active = 1 ORDER BY name")]
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from desktop.store import trace
-from desktop.store.base import StoreBase, now_iso, sql
+from desktop.store import owner, trace
+from desktop.store.base import StoreBase, now_iso, number, reads, sql, text, whole
 from desktop.store.errors import DatabaseFileError, NotFoundError
+
+log = logging.getLogger("abrasio.store")
 
 _NOTE_FIELDS = (
     "areas",
@@ -47,6 +50,9 @@ class SessionRow:
     samples_lost: int
     summary: dict
     heartbeat_at: str | None
+    # from the session notes: the areas actually treated and the passes recorded on each
+    treated_areas: list[str] = field(default_factory=list)
+    passes: dict[str, int] = field(default_factory=dict)
 
     @property
     def started(self) -> dt.datetime:
@@ -98,6 +104,13 @@ class AlarmRow:
     acknowledged_by: str | None
 
 
+# A session with what its notes say was treated (one query for a client's whole table).
+_WITH_NOTES = (
+    "SELECT s.*, n.areas AS notes_areas, n.passes AS notes_passes "
+    "FROM treatment_sessions s LEFT JOIN session_notes n ON n.session_id = s.id"
+)
+
+
 class SessionsMixin(StoreBase):
     @sql("starting the session")
     def create_session(self, client_id: int, who: str = "", **fields) -> int:
@@ -110,6 +123,8 @@ class SessionsMixin(StoreBase):
             "samples_recorded": 0,
             "samples_lost": 0,
         }
+        me = owner.current()
+        row |= {"owner_host": me.host, "owner_pid": me.pid, "owner_started": me.started}
         for key in ("areas", "screening"):
             if key in fields:
                 fields[key] = json.dumps(fields[key])
@@ -158,13 +173,13 @@ class SessionsMixin(StoreBase):
                 "UPDATE treatment_sessions SET heartbeat_at = ? WHERE id = ?", [now_iso(), session_id]
             )
 
-    @sql("reading the vacuum trace")
+    @reads("reading the vacuum trace")
     def trace_chunk_count(self, session_id: int) -> int:
         return self.conn.execute(
             "SELECT coalesce(max(chunk) + 1, 0) FROM vacuum_trace_chunks WHERE session_id = ?", [session_id]
         ).fetchone()[0]
 
-    @sql("reading the vacuum trace")
+    @reads("reading the vacuum trace")
     def load_trace(self, session_id: int) -> dict[str, np.ndarray]:
         """The whole recorded trace: seq, t (device s), vacuum (kPa), flags — in order."""
         seqs, ts, vacs, flags = [], [], [], []
@@ -209,10 +224,10 @@ class SessionsMixin(StoreBase):
         with self._write():
             self.db["markers"].update(marker_id, {"label": label})
 
-    @sql("reading the session's markers")
+    @reads("reading the session's markers")
     def markers(self, session_id: int) -> list[MarkerRow]:
         return [
-            MarkerRow(r["id"], r["t"], r["label"] or "")
+            MarkerRow(r["id"], number(r["t"], allow_none=False), text(r["label"]))
             for r in self._q("SELECT id, t, label FROM markers WHERE session_id = ? ORDER BY t", [session_id])
         ]
 
@@ -225,25 +240,25 @@ class SessionsMixin(StoreBase):
                 return alarm["id"]
             return self.db["alarms"].insert({"session_id": session_id, **alarm}).last_pk
 
-    @sql("reading the session's alarms")
+    @reads("reading the session's alarms")
     def alarms(self, session_id: int) -> list[AlarmRow]:
         return [
             AlarmRow(
                 id=r["id"],
                 session_id=r["session_id"],
-                priority=r["priority"] or "",
-                kind=r["kind"] or "",
-                message=r["message"] or "",
-                started=r["started"],
-                ended=r["ended"],
-                peak_kpa=r["peak_kpa"],
-                acknowledged_at=r["acknowledged_at"],
-                acknowledged_by=r["acknowledged_by"],
+                priority=text(r["priority"]),
+                kind=text(r["kind"]),
+                message=text(r["message"]),
+                started=number(r["started"], allow_none=False),
+                ended=number(r["ended"]),
+                peak_kpa=number(r["peak_kpa"]),
+                acknowledged_at=text(r["acknowledged_at"]) or None,
+                acknowledged_by=text(r["acknowledged_by"]) or None,
             )
             for r in self._q("SELECT * FROM alarms WHERE session_id = ? ORDER BY started, id", [session_id])
         ]
 
-    @sql("reading the session notes")
+    @reads("reading the session notes")
     def notes(self, session_id: int) -> dict:
         """The notes form's values (``areas``, ``passes``, ``erythema``, ``notes``…), as
         ``SessionNotesPanel.set_value`` takes them and ``save_notes`` stores them back."""
@@ -252,7 +267,11 @@ class SessionsMixin(StoreBase):
             raise NotFoundError(f"session {session_id} has no notes")
         r = rows[0]
         for key, empty in (("areas", "[]"), ("passes", "{}"), ("findings", "[]")):
-            r[key] = json.loads(r[key] or empty)
+            r[key] = json.loads(text(r[key]) or empty)
+            if type(r[key]) is not type(json.loads(empty)):
+                raise ValueError(key)
+        for key in ("grit", "erythema", "aftercare", "notes"):
+            text(r[key])  # text or nothing: anything else is damage
         return r
 
     @sql("saving the session notes")
@@ -311,7 +330,7 @@ class SessionsMixin(StoreBase):
                 pk=("session_id", "segment"),
             )
 
-    @sql("reading the session's handpiece")
+    @reads("reading the session's handpiece")
     def session_devices(self, session_id: int) -> list[DeviceRow]:
         return [
             DeviceRow(r["segment"], r["model"], r["serial"], r["firmware"], r["rate_hz"])
@@ -329,47 +348,54 @@ class SessionsMixin(StoreBase):
 
     @staticmethod
     def _session(r: dict) -> SessionRow:
+        dt.datetime.fromisoformat(text(r["started_at"]))  # a damaged start time is damage, not a crash later
+        areas = json.loads(text(r["areas"]) or "[]")
+        summary = json.loads(text(r["summary"]) or "{}")
+        if not isinstance(areas, list) or not isinstance(summary, dict):
+            raise ValueError("areas or summary")
         return SessionRow(
             id=r["id"],
-            client_id=r["client_id"],
+            client_id=whole(r["client_id"], allow_none=False),
             started_at=r["started_at"],
-            ended_at=r["ended_at"],
-            status=r["status"],
-            handpiece=r["handpiece"] or "",
-            mode=r["mode"] or "",
-            grit=r["grit"] or "",
-            crystal_flow=r["crystal_flow"],
-            set_point_kpa=r["set_point_kpa"],
-            ceiling_kpa=r["ceiling_kpa"],
-            areas=json.loads(r["areas"] or "[]"),
-            planned_minutes=r["planned_minutes"],
-            planned_passes=r["planned_passes"],
-            override_reason=r["override_reason"] or "",
-            practitioner=r["practitioner"] or "",
-            samples_recorded=r["samples_recorded"] or 0,
-            samples_lost=r["samples_lost"] or 0,
-            summary=json.loads(r["summary"] or "{}"),
-            heartbeat_at=r["heartbeat_at"],
+            ended_at=text(r["ended_at"]) or None,
+            status=text(r["status"]),
+            handpiece=text(r["handpiece"]),
+            mode=text(r["mode"]),
+            grit=text(r["grit"]),
+            crystal_flow=whole(r["crystal_flow"]),
+            set_point_kpa=number(r["set_point_kpa"]),
+            ceiling_kpa=number(r["ceiling_kpa"]),
+            areas=areas,
+            planned_minutes=whole(r["planned_minutes"]),
+            planned_passes=whole(r["planned_passes"]),
+            override_reason=text(r["override_reason"]),
+            practitioner=text(r["practitioner"]),
+            samples_recorded=whole(r["samples_recorded"]) or 0,
+            samples_lost=whole(r["samples_lost"]) or 0,
+            summary=summary,
+            heartbeat_at=text(r["heartbeat_at"]) or None,
+            treated_areas=json.loads(text(r.get("notes_areas")) or "[]"),
+            passes=json.loads(text(r.get("notes_passes")) or "{}"),
         )
 
-    @sql("reading the session")
+    @reads("reading the session")
     def session(self, session_id: int) -> SessionRow:
-        rows = self._q("SELECT * FROM treatment_sessions WHERE id = ?", [session_id])
+        rows = self._q(f"{_WITH_NOTES} WHERE s.id = ?", [session_id])
         if not rows:
             raise NotFoundError(f"session {session_id} does not exist")
         return self._session(rows[0])
 
-    @sql("reading the client's sessions")
+    @reads("reading the client's sessions")
     def sessions_for_client(self, client_id: int) -> list[SessionRow]:
         return [
             self._session(r)
             for r in self._q(
-                "SELECT * FROM treatment_sessions WHERE client_id = ? ORDER BY started_at DESC, id DESC",
+                f"{_WITH_NOTES} WHERE s.client_id = ? ORDER BY s.started_at DESC, s.id DESC",
                 [client_id],
             )
         ]
 
-    @sql("reading unfinished sessions")
+    @reads("reading unfinished sessions")
     def unfinished_sessions(self) -> list[SessionRow]:
         """Sessions left 'recording' (the app was killed) or 'interrupted' and not yet closed."""
         return [
@@ -380,17 +406,58 @@ class SessionsMixin(StoreBase):
         ]
 
     @sql("marking the session interrupted")
-    def mark_interrupted(self, session_id: int) -> None:
+    def mark_interrupted(self, session_id: int, heartbeat_at: str | None = None) -> bool:
+        """A ``recording`` session whose process is gone becomes ``interrupted``. With
+        ``heartbeat_at``: only if its heartbeat is still that one (no live process has written since
+        the caller looked). Returns whether it was marked."""
         row = self._q(
             "SELECT client_id, started_at, samples_recorded FROM treatment_sessions WHERE id = ?",
             [session_id],
         )
+        if not row:
+            raise NotFoundError(f"session {session_id} does not exist")
         with self._write():
-            self.conn.execute(
+            cur = self.conn.execute(
                 "UPDATE treatment_sessions SET status = 'interrupted', ended_at = coalesce(ended_at, "
-                "heartbeat_at) WHERE id = ? AND status = 'recording'",
-                [session_id],
+                "heartbeat_at) WHERE id = ? AND status = 'recording'"
+                + (" AND heartbeat_at IS ?" if heartbeat_at is not None else ""),
+                [session_id, heartbeat_at] if heartbeat_at is not None else [session_id],
             )
+            if not cur.rowcount:
+                return False
             if row[0]["samples_recorded"]:  # no sample recorded: no treatment on record, no visit
                 self._visited(row[0]["client_id"], row[0]["started_at"])
             self._log("", "session", session_id, "interrupted", {})
+        return True
+
+    @reads("reading who records the session")
+    def session_owner(self, session_id: int) -> owner.Owner | None:
+        """The process recording the session (m014); None for a session recorded before owners were."""
+        row = self.conn.execute(
+            "SELECT owner_host, owner_pid, owner_started FROM treatment_sessions WHERE id = ?", [session_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"session {session_id} does not exist")
+        host, pid, started = row
+        return owner.Owner(text(host), pid, number(started)) if pid is not None else None
+
+    @sql("recovering interrupted sessions")
+    def recover_orphans(self) -> tuple[list[int], list[int]]:
+        """Mark interrupted every ``recording`` session whose owner is gone and whose heartbeat is
+        older than ``owner.STALE_AFTER_S``: (marked, still waiting). A session a live process records
+        (another Abrasio on this file, or this one) is never touched."""
+        marked, waiting = [], []
+        for s in self.unfinished_sessions():
+            if s.status != "recording":
+                continue
+            who = self.session_owner(s.id)
+            if owner.is_gone(who) is False:  # a live process records it
+                if who != owner.current():
+                    waiting.append(s.id)  # another one: look again later, it may end or die
+                continue
+            if owner.orphaned(who, s.heartbeat_at) and self.mark_interrupted(s.id, s.heartbeat_at):
+                log.warning("Session %d was interrupted (its process is gone); marked for closing", s.id)
+                marked.append(s.id)
+            else:
+                waiting.append(s.id)
+        return marked, waiting

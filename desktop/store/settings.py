@@ -6,14 +6,20 @@ import json
 from collections.abc import Iterable, Mapping
 
 from desktop.records import ScreeningRule
-from desktop.store.base import StoreBase, sql
+from desktop.store.base import StoreBase, reads, sql
 
 
 class SettingsMixin(StoreBase):
-    @sql("reading the clinic settings")
+    @reads("reading the clinic settings")
     def setting(self, key: str, default=None):
+        """The setting's value; a stored value of another kind than ``default`` means damage."""
         rows = self._q("SELECT value FROM settings WHERE key = ?", [key])
-        return json.loads(rows[0]["value"]) if rows else default
+        if not rows:
+            return default
+        value = json.loads(rows[0]["value"])
+        if default is not None and value is not None and not _same_kind(value, default):
+            raise TypeError(f"setting {key}")
+        return value
 
     @sql("saving the clinic settings")
     def set_setting(self, key: str, value, who: str = "") -> None:
@@ -31,3 +37,11 @@ class SettingsMixin(StoreBase):
                 self.set_setting(key, value, who)
             for rule in rules:
                 self.save_screening_rule(rule, who)
+
+
+def _same_kind(value, default) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
