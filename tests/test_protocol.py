@@ -193,3 +193,20 @@ def test_pure_garbage_never_raises(data):
     for i in range(0, len(data), 13):
         dec.feed(data[i : i + 13])
     assert dec.stats.bytes_skipped <= len(data)
+
+
+def test_hello_fields_round_trip_including_the_version_and_damaged_text():
+    hello = p.Hello("M" * 40, "Ü" * 20, "1", 1000, protocol_version=2)
+    (out,), _ = decode_all(p.encode_hello(hello))
+    assert out.model == "M" * 32 and out.protocol_version == 2 and out.rate_hz == 1000
+    assert out.serial.encode("utf-8") == ("Ü" * 16).encode("utf-8")  # cut at 32 bytes
+    payload = bytes((1, 0xE8, 0x03, 2)) + b"\xff\xfe" + bytes((1,)) + b"S" + bytes((1,)) + b"F"
+    (bad,), stats = decode_all(p.frame(p.T_HELLO, payload))
+    assert bad.model == "\ufffd\ufffd" and stats.bad_frames == 0  # damaged text is replaced, not fatal
+
+
+def test_a_hello_forgets_the_unwrapped_device_time():
+    frames = [p.encode_sample(1, 2**32 - 1000, 1.0), p.encode_sample(2, 500, 1.0)]  # wraps
+    frames += [p.encode_hello(p.Hello("M", "S", "F", 500)), p.encode_sample(3, 1_000_000, 1.0)]
+    out, _ = decode_all(b"".join(frames))
+    assert out[1].device_time > 4294 and out[3].device_time == 1.0

@@ -413,3 +413,60 @@ def test_the_engine_thread_steps_as_samples_arrive_and_stops(make):
     link.samples(np.full(10, 25.0))
     clock.advance(1.0)
     assert run.samples_received == 150  # stopped: nothing more is taken
+
+
+def test_markers_are_placed_on_the_session_clock_and_the_last_one_is_labelled(make, store, session):
+    run, link, clock = make()
+    assert run.label_marker("nothing to label") is None
+    link.connect()
+    play(run, link, clock, 1.0)
+    first = run.drop_marker()
+    play(run, link, clock, 0.5)
+    second = run.drop_marker("right cheek")
+    assert (first["key"], second["key"]) == (1, 2) and second["t"] == pytest.approx(1.5)
+    assert run.label_marker("left cheek, pass 2") is second
+    assert run.snapshot().markers == (
+        (1, pytest.approx(1.0), ""),
+        (2, pytest.approx(1.5), "left cheek, pass 2"),
+    )
+    run.close()
+    until(lambda: run.recorder.done)
+    assert [(m.t, m.label) for m in store.markers(session)] == [
+        (pytest.approx(1.0), ""),
+        (pytest.approx(1.5), "left cheek, pass 2"),
+    ]
+
+
+def test_set_point_changes_go_to_the_device_and_notes_to_the_disk(make, store, session):
+    run, link, clock = make()
+    run.change_set_point(0)  # "not set": nothing sent
+    run.change_set_point(26.5)
+    assert link.set_points == [26.5] and run.set_point == 26.5
+    link.connect()
+    play(run, link, clock, 0.1)
+    assert link.set_points == [26.5, 26.5]  # the new value, sent again on the connect
+    run.save_notes({"notes": "tolerated well"})
+    run.close()
+    assert run.ended and link.closed
+    until(lambda: run.recorder.done)
+    assert store.notes(session)["notes"] == "tolerated well"
+    run.step()  # a closed run takes nothing more
+    assert run.samples_received == 100
+
+
+def test_accepting_the_other_device_starts_a_segment_without_calling_held_samples_lost(make):
+    run, link, clock = make()
+    assert run.accept_device() is False  # nothing waits for a choice
+    link.connect(serial="SN-1")
+    play(run, link, clock, 1.0)
+    link.unplug()
+    run.step()
+    link.connect(serial="SN-2", model="Other H-9")
+    play(run, link, clock, 1.0)
+    assert run.snapshot().status == "wrong handpiece"
+    assert run.accept_device() is True
+    play(run, link, clock, 0.5)
+    snap = run.snapshot()
+    assert snap.status == "" and snap.wrong_device is None and snap.device == "Other H-9, serial SN-2"
+    assert run.lost == 0 and run.held_out == 1000  # held out, not lost
+    assert len(run.disconnections) == 1 and np.isnan(snap.v).sum() == 1  # the segment boundary: a gap

@@ -186,3 +186,36 @@ def test_interval_warning_until_the_minimum_interval_has_passed():
     assert "9 days ago" in interval_warning(last, D(2027, 3, 10), 10)
     assert interval_warning(last, D(2027, 3, 10), 10).endswith("minimum interval of 10 days.")
     assert interval_warning(last, D(2027, 3, 11), 10) is None
+
+
+def test_an_item_without_a_rule_is_named_by_its_code_and_sorted_last():
+    sts = evaluate(
+        [ScreeningAnswer("mystery"), ScreeningAnswer("pregnancy")], list(DEFAULT_RULES), D(2027, 1, 1)
+    )
+    assert [s.rule.code for s in sts] == ["pregnancy", "mystery"]
+    assert (sts[1].rule.label, sts[1].rule.sort) == ("mystery", 99)
+    assert sts[1].message() == "mystery: caution while active"
+
+
+def test_a_block_comes_before_a_caution_the_clinic_lists_first():
+    answers = [ScreeningAnswer("laser_peel", ended=D(2027, 1, 1)), ScreeningAnswer("isotretinoin")]
+    codes = [s.rule.code for s in evaluate(answers, list(DEFAULT_RULES), D(2027, 1, 2))]
+    assert codes == ["isotretinoin", "laser_peel"]  # laser_peel's sort (5) is before isotretinoin's (6)
+
+
+def test_next_due_names_every_open_ended_block():
+    sts = statuses(ScreeningAnswer("rosacea"), ScreeningAnswer("cold_sores"))
+    assert next_due(D(2027, 3, 1), 14, sts) == (None, "blocked while active: Rosacea, Active cold sores")
+
+
+def test_next_due_on_the_first_free_day_itself_is_not_moved():
+    sts = statuses(ScreeningAnswer("sunburn", ended=D(2027, 3, 1)))  # counts through 14 Mar
+    assert next_due(D(2027, 3, 1), 14, sts) == (D(2027, 3, 15), "15 Mar 2027")
+
+
+def test_period_text_singular_and_both():
+    from desktop.records import ScreeningRule
+
+    assert ScreeningRule("a", "A", months=1).period_text() == "1 month after it ends"
+    assert ScreeningRule("a", "A", days=1).period_text() == "1 day after it ends"
+    assert ScreeningRule("a", "A", months=2, days=3).period_text() == "2 months 3 days after it ends"

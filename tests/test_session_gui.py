@@ -459,8 +459,9 @@ def test_a_port_that_does_not_exist_alarms_and_the_session_is_not_a_visit(
     # notes typed up to the end are kept; after it the panel no longer takes typing
     live.notes_panel.notes.setPlainText("Handpiece not found; client rebooked.")
     sid = live.session_id
-    end(qtbot, live)
-    assert live.notes_panel.notes.isReadOnly()
+    with qtbot.waitSignal(live.finished, timeout=WAIT):
+        live.end_session()
+        assert live.notes_panel.notes.isReadOnly()  # from the moment End is confirmed
     s = store.session(sid)
     assert s.status == "no_samples" and s.samples_recorded == 0
     assert store.notes(sid)["notes"] == "Handpiece not found; client rebooked."

@@ -85,3 +85,32 @@ def test_readings_outside_the_range_are_refused_never_truncated():
     assert values(dec, b"50\n50.5\n") == [50.0]
     assert dec.stats.lines_skipped == 1
     assert TextDecoder(max_kpa=500).max_kpa == 100.0  # never above what a vacuum can be
+
+
+def test_carriage_returns_alone_end_lines():
+    dec = TextDecoder()
+    assert values(dec, b"25\r") == [25.0]
+    assert values(dec, b"26\r27\r") == [26.0, 27.0]
+
+
+def test_the_first_reading_is_number_one_and_counts_go_on():
+    dec = TextDecoder()
+    assert [s.seq for s in dec.feed(b"1\n2\n")] == [1, 2]
+    assert [s.seq for s in TextDecoder(start_seq=10).feed(b"1\n")] == [11]
+
+
+def test_a_line_up_to_the_limit_is_kept_and_longer_ones_add_up_as_skipped():
+    from device.text import MAX_LINE
+
+    dec = TextDecoder()
+    dec.feed(b" " * (MAX_LINE - 2))
+    assert values(dec, b"5\n") == [5.0]  # a line of exactly MAX_LINE bytes is still read
+    dec.feed(b"9" * (MAX_LINE + 1))
+    dec.feed(b"9" * (MAX_LINE + 1))
+    assert dec.stats.bytes_skipped == 2 * (MAX_LINE + 1) and dec.stats.lines_skipped == 2
+
+
+def test_a_malformed_vacuum_pair_refuses_the_line():
+    dec = TextDecoder()
+    assert values(dec, b"vacuum:1:2 vacuum:5\n") == []  # the first vacuum pair is not a number
+    assert dec.stats.lines_skipped == 1

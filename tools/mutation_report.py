@@ -66,10 +66,11 @@ def _counted(name: str, functions: tuple[str, ...] | None) -> bool:
 def _sources(mutated: Path) -> dict[str, str]:
     """Every function's source in mutmut's mutated file, by name (methods under their mangled names)."""
     text = mutated.read_text(encoding="utf-8")
+    lines = text.splitlines()
     out = {}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out[node.name] = ast.get_source_segment(text, node) or ""
+            out[node.name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return out
 
 
@@ -93,7 +94,7 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
     for path, functions in MODULES.items():
         meta = mutants / f"{path}.meta"
         if not meta.exists():
-            rows.append(f"| `{path}` | — | — | — | — | not in this run |")
+            rows.append(f"| `{path}` | — | — | — | — | — | not in this run | |")
             continue
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         codes = {k: v for k, v in codes.items() if _counted(k, functions)}
@@ -104,27 +105,28 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
         total = len(codes)
         score = 100.0 * killed / total if total else 0.0
         scores[path] = {"killed": killed, "total": total, "score": round(score, 1)}
+        checked = total - other
+        of_checked = 100.0 * killed / checked if checked else 0.0
+        scores[path]["of_checked"] = round(of_checked, 1)
         rows.append(
-            f"| `{path}`{' (screening)' if functions else ''} | {total} | {killed} | {len(survived)} | "
-            f"{len(no_tests)} | **{score:.1f} %**{f' ({other} other)' if other else ''} |"
+            f"| `{path}`{' (screening)' if functions else ''} | {total} | {checked} | {killed} | "
+            f"{len(survived)} | {len(no_tests)} | **{score:.1f} %** | {of_checked:.1f} % |"
         )
         if survived or no_tests:
             sources = _sources(mutants / path)
             for k in sorted(survived + no_tests, key=_sort_key):
                 why = notes.get(k, "UNEXPLAINED")
                 kind = "survived" if k in survived else "no tests"
-                survivors.append(
-                    f"| `{k.split('.', len(path.split('/')) - 1)[-1]}` | {kind} | "
-                    f"`{_diff(k, sources)[:160]}` | {why} |"
-                )
+                survivors.append(f"| `{k}` | {kind} | `{_diff(k, sources)[:160]}` | {why} |")
     text = [
         f"# {title}",
         "",
         "Written by `bash ./dev mutate` (mutmut 3 over the fast Qt-free tests; `tools/mutation_report.py`).",
         "Killed includes timeouts (the mutant made a test hang, and the test's deadline caught it).",
+        "Checked: mutants the run reached (a run stopped early leaves the rest unchecked).",
         "",
-        "| module | mutants | killed | survived | no tests | score |",
-        "|---|---|---|---|---|---|",
+        "| module | mutants | checked | killed | survived | no tests | score (of all) | of checked |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "## Survivors",
@@ -154,8 +156,9 @@ def main() -> int:
     notes = json.loads(args.notes.read_text(encoding="utf-8")) if args.notes.exists() else {}
     text, scores = report(args.mutants, notes, args.title)
     args.out.write_text(text, encoding="utf-8")
-    for path, s in scores.items():
-        print(f"{s['score']:5.1f} %  {s['killed']}/{s['total']}  {path}")
+    for path, sc in scores.items():
+        of_checked = sc.get("of_checked", 0)
+        print(f"{sc['score']:5.1f} %  {sc['killed']}/{sc['total']}  ({of_checked:.1f} % of checked)  {path}")
     print("wrote", args.out)
     return 0
 

@@ -656,6 +656,12 @@ class LiveSessionWindow(QMainWindow):
         self.finished.emit(self.session_id)
         self.close()
 
+    def set_locked(self, locked: bool) -> None:
+        """The app is locked (desktop/security_ui.py): the treatment goes on, visible and audible, but
+        the notes wait for the unlock."""
+        if not self.ending:
+            self.notes_panel.setEnabled(not locked)
+
     def force_close(self) -> None:
         """Tests' teardown: stop threads without dialogs (a window already closed and deleted: nothing)."""
         if not shiboken6.isValid(self):

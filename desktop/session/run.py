@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.records import AREAS
-from desktop.session.alarms import PRIORITY_RANK, Alarm, AlarmEngine
+from desktop.session.alarms import Alarm, AlarmEngine
 from device.link import LinkEvent, LinkState
 from device.protocol import FLAG_CONTACT, FLAG_CRYSTAL, FLAG_PUMP, SEQ_MOD, Hello, Sample
 
@@ -179,6 +179,7 @@ class SessionRun:
         self._last_x: float | None = None
         self._last_seq: int | None = None
         self._new_connection = False
+        self._new_segment = False
         self._rate = 0.0
         self.samples_received = 0
         self.lost = 0
@@ -325,7 +326,7 @@ class SessionRun:
             self.segment += 1
             self._wrong = None
             self._trusted = True
-            self._new_connection = True
+            self._new_segment = True  # drawn as a gap; its held-out samples are not "lost"
             self._offset = None
             self._set_point_sent = False
             if self.on_device:
@@ -367,14 +368,15 @@ class SessionRun:
             shift = last - x[0] + (1.0 / self._rate if self._rate else 1e-3)
             self._offset += shift
             x = x + shift
-        if last is not None and (self._new_connection or x[0] - last > GAP_DRAWN_S):
+        if last is not None and (self._new_connection or self._new_segment or x[0] - last > GAP_DRAWN_S):
             gap = float(x[0] - last)
             if self._new_connection:  # a replug: say how long, count what never arrived
                 self.disconnections.append((last, gap))
-                self._count_lost(self._missing(int(seq[0]), gap), float(x[0]), on_the_link=False)
+                if not self._new_segment:  # another device's samples were held out, not lost
+                    self._count_lost(self._missing(int(seq[0]), gap), float(x[0]), on_the_link=False)
             self.ring.push(np.array([last + gap / 2]), np.array([np.nan]))  # drawn as a gap
             self.engine.reset_contact()  # the replug itself is no dwell
-        self._new_connection = False
+        self._new_connection = self._new_segment = False
         self._last_seq = int(seq[-1])
         self.recorder.add_samples(seq, x, v, flags, 0)  # stored in session time, like markers
         self.ring.push(x, v)
@@ -630,7 +632,3 @@ class SessionRun:
         with self._lock:
             self.ended = True
         self.recorder.close_async()
-
-
-def priority_rank(view: AlarmView | None) -> int:
-    return PRIORITY_RANK[view.priority] if view else 0

@@ -1,4 +1,7 @@
-"""Closed session windows are deleted and freed: nothing (main window, timers, signal lambdas, plot
+"""(Named to run before test_wheel.py, whose in-process app start-up and quit leaves QEventLoop-based
+waits returning at once for every GUI test after it — reported to the lead.)
+
+Closed session windows are deleted and freed: nothing (main window, timers, signal lambdas, plot
 items, threads) keeps them alive. The method of pyqtgraph's tests/test_ref_cycles.py: weak references,
 deferred deletes processed, garbage collected, every reference dead."""
 
@@ -30,7 +33,8 @@ def _session_windows_used_and_closed(qtbot, window, store) -> dict[str, weakref.
     qtbot.waitUntil(lambda: live.samples_received > 200, timeout=WAIT)
     live.drop_marker("m")
     live.run.check_passes({"chin": 9})  # an alarm: a region item on the plot
-    qtbot.waitUntil(lambda: len(live._alarm_regions) >= 1, timeout=WAIT)
+    live.frame()  # drawn now (not left to the frame timer: this test is about what is freed)
+    assert len(live._alarm_regions) == 1 and len(live._marker_items) == 1
     refs = {
         "live": weakref.ref(live),
         "plot": weakref.ref(live.plot),
