@@ -158,10 +158,6 @@ class LiveAdapter:
         """As the practitioner does (A): latched alarms leave the banner."""
         self.window.acknowledge()
 
-    def acknowledge(self) -> None:
-        """The practitioner presses A: the alarms present now are acknowledged."""
-        self.window.acknowledge()
-
     def samples_received(self) -> int:
         return self.run.samples_received
 
