@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop import keys
 from desktop.keys import KeyFile, WrongPassphraseError
-from desktop.store import security
+from desktop.store import Actor, Store, security
 
 
 class Role(StrEnum):
@@ -132,17 +132,33 @@ def _name_problem(name: str) -> str | None:
 
 @dataclass
 class Clinic:
-    """An open clinic database with a logged-in person (what the main window will hold)."""
+    """An open clinic database with a logged-in person (what the main window will hold).
 
-    store: object  # desktop.store.Store, encrypted, with ``protection``
+    ``store`` is the encrypted ``desktop.store.Store`` (``store.key`` is the database key,
+    ``store.protection`` the keys its audit trail and seals verify with). Whenever ``person`` is set
+    (login, a switch at the lock screen, a change of one's own roles) the store's ``actor`` follows, so
+    every write through the store (and through ``store.reopen()``, the recorder's connection…) is
+    attributed to that person in the audit trail.
+    """
+
+    store: Store
     keyfile: KeyFile
     database_key: bytes = field(repr=False)
     person: Person
 
+    def __setattr__(self, name, value) -> None:
+        object.__setattr__(self, name, value)
+        if name == "person" and value is not None and getattr(self, "store", None) is not None:
+            self.store.actor = Actor(value.id, value.name)
+
     # -- the audit trail ---------------------------------------------------------------------------
     def audit(self, action: str, record_type: str, record_id=None, client_id=None, **details) -> int:
-        return security.audit_append(
-            self.store.db,
+        """Append an audit entry as ``person`` (reads: "open", "review", "export", "print"…).
+
+        While the file is being checked at start-up (``store.access.kind == "checking"``: opened with
+        ``full_check=False``, writes held) the entry is held with its time and written by
+        ``Store.finish_check`` once the file is writable; returns 0 then."""
+        entry = dict(
             person_id=self.person.id,
             person=self.person.name,
             action=action,
@@ -151,6 +167,10 @@ class Clinic:
             client_id=client_id,
             details=details,
         )
+        if not self.store.writable:
+            self.store.hold_audit(entry)
+            return 0
+        return security.audit_append(self.store.db, **entry)
 
     # -- people ------------------------------------------------------------------------------------
     def people(self) -> list[Person]:
@@ -293,7 +313,7 @@ def create_clinic(
         raise AccountError(f"{path} or its key file already exists; a clinic is set up only once.")
     database_key = keys.new_database_key()
     recovery = keys.new_recovery_key()
-    store = security.open_protected(path, database_key, create=True)
+    store = Store.open(path, key=database_key)
     try:
         keyfile = KeyFile.create(key_path, database_key, recovery)
         clinic = Clinic(store, keyfile, database_key, None)  # type: ignore[arg-type]
@@ -325,10 +345,12 @@ def unlock_key(path: str | os.PathLike, name: str, passphrase: str) -> tuple[Key
         raise LoginError(str(exc)) from None
 
 
-def login(path: str | os.PathLike, name: str, passphrase: str) -> Clinic:
-    """Open the clinic database as ``name``: unwrap the key (one argon2id), open, check the person."""
+def login(path: str | os.PathLike, name: str, passphrase: str, *, full_check: bool = True) -> Clinic:
+    """Open the clinic database as ``name``: unwrap the key (one argon2id), open, check the person.
+
+    A wrong passphrase raises ``LoginError`` (in words) before the database file is touched."""
     keyfile, database_key = unlock_key(path, name, passphrase)
-    return open_as(path, keyfile, database_key, name)
+    return open_as(path, keyfile, database_key, name, full_check=full_check)
 
 
 def recover(path: str | os.PathLike, recovery_key: str, admin_name: str, new_passphrase: str) -> Clinic:
@@ -340,7 +362,7 @@ def recover(path: str | os.PathLike, recovery_key: str, admin_name: str, new_pas
         database_key = keyfile.recover(recovery_key)
     except WrongPassphraseError as exc:
         raise LoginError(str(exc)) from None
-    store = security.open_protected(path, database_key)
+    store = Store.open(path, key=database_key)
     row = security.person_by_name(store.db, admin_name)
     if row is None or Role.ADMINISTRATOR.value not in row["roles"]:
         store.close()
@@ -364,11 +386,22 @@ def recover(path: str | os.PathLike, recovery_key: str, admin_name: str, new_pas
 
 
 def open_as(
-    path: str | os.PathLike, keyfile: KeyFile, database_key: bytes, name: str, action: str = "login"
+    path: str | os.PathLike,
+    keyfile: KeyFile,
+    database_key: bytes,
+    name: str,
+    action: str = "login",
+    *,
+    full_check: bool = True,
 ) -> Clinic:
-    """The fast half of logging in: open the file with the unwrapped key, check the person, record it."""
+    """The fast half of logging in: open the file with the unwrapped key, check the person, record it.
+
+    ``full_check=False``: ``Store.open`` checks the clinical tables only and holds writes
+    (``store.access.kind == "checking"``) until the caller's background ``opening.full_check(path,
+    key=store.key)`` is passed to ``store.finish_check``; the login's audit entry is written then.
+    Raises ``store.WrongKeyError`` if the key does not open the file (the file untouched)."""
     path = Path(path)
-    store = security.open_protected(path, database_key)
+    store = Store.open(path, key=database_key, full_check=full_check)
     row = security.person_by_name(store.db, name)
     if row is None or not row["active"]:
         store.close()

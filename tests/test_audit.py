@@ -60,7 +60,19 @@ def verify(clinic):
 def test_a_clinic_written_by_abrasio_verifies(clinic):
     problems, verdict = verify(clinic)
     assert problems == []
-    assert verdict.ok and verdict.entries == 3, verdict.message  # add person, set up, open
+    # every write through the store is attributed to the logged-in person, with the fields it touched
+    actions = [(e.action, e.record_type, e.client_id) for e in security.audit_entries(clinic.store.db)]
+    assert actions == [
+        ("add person", "person", None),
+        ("set up clinic", "clinic", None),
+        ("create", "client", clinic.cid),
+        ("screening", "client", clinic.cid),
+        ("start", "session", clinic.cid),
+        ("completed", "session", clinic.cid),
+        ("open", "client", clinic.cid),
+    ]
+    assert {e.person for e in security.audit_entries(clinic.store.db)} == {"Maya Okonkwo"}
+    assert verdict.ok and verdict.entries == 7, verdict.message
     assert security.row_is_sealed(clinic.store.db, "clients", clinic.cid)
     # everything the store does keeps its seals: updates, deletes (screening is replaced), upserts
     c = clinic.store.client(clinic.cid)
@@ -197,13 +209,14 @@ def test_a_deleted_audit_entry_is_named(clinic):
 def test_entries_deleted_from_the_end_are_detected(clinic):
     for i in range(3):
         clinic.audit("open", "client", clinic.cid, client_id=clinic.cid, n=i)
+    last = clinic.store.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
     conn = raw(clinic)
     _drop_audit_protection(conn)
-    conn.execute("DELETE FROM audit_log WHERE id > 4")
+    conn.execute("DELETE FROM audit_log WHERE id > ?", [last - 2])
     conn.commit()
     conn.close()
     verdict = security.verify_audit(clinic.store.db, clinic.store.protection)
-    assert not verdict.ok and verdict.first_broken == 5
+    assert not verdict.ok and verdict.first_broken == last - 1
     assert "the last 2 were deleted" in verdict.message
 
 
@@ -211,7 +224,8 @@ def test_an_inserted_audit_entry_is_named(clinic):
     conn = raw(clinic)
     _drop_audit_protection(conn)
     conn.execute("DROP TRIGGER audit_log_head")  # it calls Abrasio's function: the insert needs it gone
-    conn.execute("UPDATE audit_log SET id = id + 1 WHERE id >= 3")
+    conn.execute("UPDATE audit_log SET id = -id WHERE id >= 3")  # make room for #3, keeping the order
+    conn.execute("UPDATE audit_log SET id = 1 - id WHERE id < 0")
     conn.execute(
         "INSERT INTO audit_log (id, at, person_id, person, action, record_type, details, mac) "
         "VALUES (3, '2026-01-01T00:00:00+00:00', 1, 'Maya Okonkwo', 'login', 'person', '{}', randomblob(32))"
@@ -238,7 +252,7 @@ def test_the_chain_does_not_fork_with_two_connections_writing(clinic):
     def writer(store, who):
         own = store is None
         try:
-            store = store or security.open_protected(clinic.store.path, clinic.database_key)
+            store = store or Store.connect(clinic.store.path, key=clinic.database_key)
             for i in range(40):
                 security.audit_append(
                     store.db, person_id=1, person=who, action="read", record_type="client", details={"i": i}
@@ -255,15 +269,15 @@ def test_the_chain_does_not_fork_with_two_connections_writing(clinic):
     t.join(60)
     assert not errors
     verdict = security.verify_audit(clinic.store.db, clinic.store.protection)
-    assert verdict.ok and verdict.entries == 3 + 80, verdict.message
-    people = [e.person for e in security.audit_entries(clinic.store.db)[3:]]
+    assert verdict.ok and verdict.entries == 7 + 80, verdict.message
+    people = [e.person for e in security.audit_entries(clinic.store.db)[7:]]
     assert people.count("recorder") == people.count("window") == 40
 
 
 def test_filters_by_client_person_and_date(clinic):
     entries = security.audit_entries(clinic.store.db, client_id=clinic.cid)
-    assert [e.action for e in entries] == ["open"]
-    assert len(security.audit_entries(clinic.store.db, person_id=clinic.person.id)) == 3
+    assert [e.action for e in entries] == ["create", "screening", "start", "completed", "open"]
+    assert len(security.audit_entries(clinic.store.db, person_id=clinic.person.id)) == 7
     assert security.audit_entries(clinic.store.db, since="2999-01-01") == []
     first = security.audit_entries(clinic.store.db, limit=1)[0]
     assert (first.action, first.person) == ("add person", "Maya Okonkwo")
@@ -289,11 +303,11 @@ def test_the_sqlite3_tool_on_a_plaintext_file_is_refused_then_detected(tmp_path)
     if not cli:
         pytest.skip("the sqlite3 command-line tool is not installed")
     path = tmp_path / "plain.db"
-    store = Store.open(path)
+    store = Store.open(path)  # a plaintext file has the security tables, but no seals (no key)
+    assert not security.is_sealed(store.db)
     key = b"k" * 32
     protection = security.register(store.conn, key)
     with store.db.atomic():
-        security.install(store.db)
         security.seal_tables(store.db)
     cid = store.add_client(Client(first_name="A", last_name="B", vacuum_ceiling_kpa=20))
     store.close()

@@ -80,7 +80,9 @@ def test_a_backup_is_checked_private_listed_and_pruned(tmp_path):
 
 def test_a_backup_that_fails_its_check_is_not_kept(tmp_path, monkeypatch):
     store = _clinic(tmp_path / "abrasio.db")
-    monkeypatch.setattr(backups, "_integrity", lambda path: "*** page 3: btreeInitPage() returns 11")
+    monkeypatch.setattr(
+        backups, "_integrity", lambda path, key=None: "*** page 3: btreeInitPage() returns 11"
+    )
     with pytest.raises(BackupError, match="failed its integrity check"):
         take_backup(store.path)
     assert list((tmp_path / "backups").iterdir()) == []

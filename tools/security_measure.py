@@ -20,14 +20,14 @@ import numpy as np
 
 from desktop import keys
 from desktop.records import Client
-from desktop.store import Store, cipher, security, trace
+from desktop.store import Store, cipher, trace
 from desktop.store.migrations import migrations
 
 
 def encrypted(path: Path, key: bytes | None, seals: bool) -> Store:
     """The same module (sqlcipher3's SQLite), the same pragmas; only the key and the seals differ."""
     if seals:
-        return security.open_protected(path, key, create=True)
+        return Store.open(path, key=key)
     conn = cipher.connect(path, key)
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA foreign_keys = ON")

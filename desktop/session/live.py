@@ -97,7 +97,7 @@ class LiveSessionWindow(QMainWindow):
             sid = session_id
             run = SessionRun(
                 link,
-                TraceRecorder(store.path, session_id),
+                TraceRecorder(store.path, session_id, key=store.key),
                 ceiling_kpa=self.ceiling,
                 set_point_kpa=float(self.session.set_point_kpa or 0),
                 dwell_s=float(store.setting("dwell_alarm_seconds", 3.0)),

@@ -16,7 +16,6 @@ writes whatever is left in a spill file.
 from __future__ import annotations
 
 import queue
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop.store import Store, StoreError, spill, trace
+from desktop.store.errors import SQL_ERRORS
 
 FLUSH_S = 0.5
 BLOCK = 1000  # samples per stored block (about 1 s at 1,000 samples/s)
@@ -35,8 +35,12 @@ KEEP_TRYING_S = 3600.0  # after that (what is held is in the spill file), how lo
 
 
 class TraceRecorder:
-    def __init__(self, db_path: Path, session_id: int):
+    """``key``: the database key of the store that starts the session (``store.key``; None for a
+    plaintext file): the writer's connection is made with it, and so is a spill file."""
+
+    def __init__(self, db_path: Path, session_id: int, key: bytes | None = None):
         self.db_path = db_path
+        self._key = key
         self.session_id = session_id
         self._q: queue.Queue = queue.Queue()
         self._seq: list[np.ndarray] = []
@@ -111,8 +115,8 @@ class TraceRecorder:
             # Not Store.open: its header check opens and closes the file outside SQLite, and closing
             # any descriptor of a file drops every POSIX lock this process holds on it (SQLite's
             # own connections included), which would let another process reset the WAL under us.
-            store = Store.connect(self.db_path, sample_stream=True)
-        except (StoreError, sqlite3.Error) as exc:
+            store = Store.connect(self.db_path, key=self._key, sample_stream=True)
+        except (StoreError, *SQL_ERRORS) as exc:
             self.error = str(exc)
             self._finish(False)
             return
@@ -172,7 +176,13 @@ class TraceRecorder:
         blocks = self._blocks()
         try:
             self.spilled_to = spill.write(
-                self.db_path, self.session_id, blocks, self._lost, list(self._held), dict(self._ids)
+                self.db_path,
+                self.session_id,
+                blocks,
+                self._lost,
+                list(self._held),
+                dict(self._ids),
+                key=self._key,
             )
         except OSError as exc:
             self.error = f"{self.error}; not spilled either ({exc.strerror}): held while Abrasio runs"

@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from desktop.store import backups, files, trace
 from desktop.store.access import WRITABLE, Access, damaged_access, read_only_access
-from desktop.store.base import now_iso, reads, sql
+from desktop.store.base import Actor, now_iso, reads, sql
 from desktop.store.checks import CheckResult
 from desktop.store.clients import ChangeEntry, ClientsMixin, ClientSummary
 from desktop.store.connection import BUSY_TIMEOUT_MS, Synchronous, connect
@@ -48,10 +48,12 @@ from desktop.store.errors import (
     DiskError,
     DiskFullError,
     EmptyFileError,
+    NotEncryptedError,
     NotFoundError,
     ReadOnlyError,
     StoreBugError,
     StoreError,
+    WrongKeyError,
 )
 from desktop.store.media import MediaMixin, PhotoRow
 from desktop.store.opening import open_connection, probe_write, read_only_connection
@@ -63,6 +65,7 @@ from desktop.store.settings import SettingsMixin
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "Access",
+    "Actor",
     "AlarmRow",
     "BusyError",
     "ChangeEntry",
@@ -74,6 +77,7 @@ __all__ = [
     "DiskFullError",
     "EmptyFileError",
     "MarkerRow",
+    "NotEncryptedError",
     "NotFoundError",
     "PhotoRow",
     "ReadOnlyError",
@@ -81,6 +85,7 @@ __all__ = [
     "Store",
     "StoreBugError",
     "StoreError",
+    "WrongKeyError",
     "now_iso",
     "trace",
 ]
@@ -104,11 +109,13 @@ class Store(
         conn: sqlite3.Connection,
         backup: Path | None = None,
         synchronous: Synchronous = "FULL",
+        key: bytes | None = None,
     ):
-        super().__init__(path, conn, synchronous)
+        super().__init__(path, conn, synchronous, key)
         self.backup_path = backup  # the copy taken before this open's migrations, if any
         self._copy_dir: Path | None = None  # a private copy read instead of a read-only folder's file
         self._listeners: list[Callable[[Access], None]] = []
+        self._held_audit: list[dict] = []  # audit entries waiting for the file to become writable
 
     @classmethod
     def open(
@@ -118,21 +125,29 @@ class Store(
         *,
         replace_empty: bool = False,
         full_check: bool = True,
+        key: bytes | None = None,
     ) -> Store:
         """Open (creating if needed), check and migrate; see ``opening``. ``stop_before``: tests build
         past versions. ``replace_empty``: the user chose to start a new clinic file in place of an
         empty one. ``full_check=False``: writes are held (``access.kind == "checking"``) until the
         caller has run ``opening.full_check`` in the background and passed its result to
-        ``finish_check``."""
+        ``finish_check``. ``key``: the database key of an encrypted file (a new file is created
+        encrypted with it); the store keeps it (``store.key``) for every other connection it makes:
+        ``reopen``, the recorder's, checks, backups. A key that does not open the file raises
+        ``WrongKeyError``; a plaintext file with a key, ``NotEncryptedError`` (convert it first)."""
         path = Path(path)
-        opened = open_connection(path, stop_before, replace_empty=replace_empty, full_check=full_check)
-        store = cls(path, opened.conn, opened.backup)
+        opened = open_connection(
+            path, stop_before, replace_empty=replace_empty, full_check=full_check, key=key
+        )
+        store = cls(path, opened.conn, opened.backup, key=key)
         store.access = opened.access
         store._copy_dir = opened.copy_dir
         return store
 
     @classmethod
-    def connect(cls, path: str | os.PathLike, *, sample_stream: bool = False) -> Store:
+    def connect(
+        cls, path: str | os.PathLike, *, key: bytes | None = None, sample_stream: bool = False
+    ) -> Store:
         """Another connection to a file this process already opened with ``open`` (another thread).
 
         ``sample_stream``: the recorder's connection, committing the trace with ``synchronous=NORMAL``
@@ -143,16 +158,22 @@ class Store(
         """
         synchronous: Synchronous = "NORMAL" if sample_stream else "FULL"
         path = Path(path)
-        return cls(path, connect(path, mode="rw", synchronous=synchronous), synchronous=synchronous)
+        return cls(
+            path, connect(path, mode="rw", synchronous=synchronous, key=key), synchronous=synchronous, key=key
+        )
 
     def reopen(self) -> Store:
-        """Another connection to the same file (for another thread); read-only where this one is."""
+        """Another connection to the same file (for another thread); read-only where this one is.
+        Same key, same actor (its writes are attributed to the same person)."""
         if self.access.writable:
-            return Store.connect(self.path)
+            other = Store.connect(self.path, key=self.key)
+            other.actor = self.actor
+            return other
         conn, copy_dir = read_only_connection(
-            self._copy_dir / self.path.name if self._copy_dir else self.path
+            self._copy_dir / self.path.name if self._copy_dir else self.path, self.key
         )
-        other = Store(self.path, conn)
+        other = Store(self.path, conn, key=self.key)
+        other.actor = self.actor
         other.access = self.access
         other._copy_dir = copy_dir
         return other
@@ -184,7 +205,7 @@ class Store(
             self.set_access(damaged_access(self.path, result))
             return
         try:
-            conn = connect(self.path, mode="rw", synchronous=self.synchronous)
+            conn = connect(self.path, mode="rw", synchronous=self.synchronous, key=self.key)
         except StoreError as exc:
             self.set_access(read_only_access(str(exc)))
             return
@@ -195,12 +216,28 @@ class Store(
             return
         self._swap(conn)
         files.tighten(self.path)
+        self._write_held_audit()
         self.set_access(WRITABLE)
+
+    def hold_audit(self, entry: dict) -> None:
+        """An audit entry (``security.audit_append``'s arguments) made while the file cannot be written
+        yet (being checked): kept with its time, written as soon as ``finish_check`` makes it writable."""
+        self._held_audit.append({"at": now_iso(), **entry})
+
+    @sql("recording the audit entries held during the file check")
+    def _write_held_audit(self) -> None:
+        from desktop.store import security
+
+        held, self._held_audit = self._held_audit, []
+        with self.db.atomic():
+            for entry in held:
+                security.audit_append(self.db, **entry)
 
     def _swap(self, conn: sqlite3.Connection) -> None:
         old = self.conn
         self.conn = conn
         self.db = Database(conn, execute_plugins=False)
+        self._audited = None
         old.close()
         if self._copy_dir:
             shutil.rmtree(self._copy_dir, ignore_errors=True)
@@ -219,7 +256,7 @@ class Store(
         second = self.second_backup_folder()
         self.detach()
         try:
-            return backups.restore_file(self.path, Path(backup), second)
+            return backups.restore_file(self.path, Path(backup), second, key=self.key)
         finally:
             self.reattach()
 
@@ -232,9 +269,10 @@ class Store(
 
     def reattach(self, full_check: bool = True) -> None:
         """Open the file again after ``detach``, checked as at start-up; listeners hear the access."""
-        opened = open_connection(self.path, full_check=full_check)
+        opened = open_connection(self.path, full_check=full_check, key=self.key)
         self.conn = opened.conn
         self.db = Database(opened.conn, execute_plugins=False)
+        self._audited = None
         self.backup_path = opened.backup
         self._copy_dir = opened.copy_dir
         self.set_access(opened.access)

@@ -17,14 +17,13 @@ import contextlib
 import datetime as dt
 import os
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.store import files
 from desktop.store.connection import connect
-from desktop.store.errors import DatabaseFileError, StoreError
+from desktop.store.errors import SQL_ERRORS, DatabaseFileError, StoreError
 from desktop.store.migrations import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERSION
 
 FOLDER = "backups"
@@ -68,8 +67,8 @@ def _name(db_path: Path, folder: Path, taken: dt.datetime, note: str = "") -> Pa
     return dest
 
 
-def _integrity(path: Path) -> str:
-    conn = connect(path, mode="ro", immutable=True)
+def _integrity(path: Path, key: bytes | None = None) -> str:
+    conn = connect(path, mode="ro", immutable=True, key=key)
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
     finally:
@@ -84,10 +83,12 @@ def take_backup(
     note: str = "",
     now: dt.datetime | None = None,
     prune: bool = True,
+    key: bytes | None = None,
 ) -> Path:
     """Back the file up into ``backups/`` (and ``second_folder``), check the copy, apply retention.
 
     Opens its own connection: call it from any thread. Returns the checked copy in ``backups/``.
+    ``key``: the file's database key (``store.key``); the copy is encrypted with it too.
     A failure to reach ``second_folder`` is raised after the first copy is safe (``BackupError``).
     """
     now = now or dt.datetime.now()
@@ -102,19 +103,19 @@ def take_backup(
     except OSError as exc:
         raise BackupError(f"Cannot write a backup into {folder}: {exc.strerror}.") from exc
     try:
-        src = connect(db_path, mode="ro")
+        src = connect(db_path, mode="ro", key=key)
         try:
-            target = connect(partial, mode="rw", wal=False)
+            target = connect(partial, mode="rw", wal=False, key=key)
             try:
                 src.backup(target)
             finally:
                 target.close()
         finally:
             src.close()
-        verdict = _integrity(partial)
+        verdict = _integrity(partial, key)
         if verdict == "ok":
             os.replace(partial, dest)
-    except (StoreError, sqlite3.Error, OSError) as exc:
+    except (StoreError, *SQL_ERRORS, OSError) as exc:
         with contextlib.suppress(OSError):
             partial.unlink()
         raise BackupError(f"The backup of {db_path.name} failed: {exc}") from exc
@@ -185,43 +186,48 @@ def prune_backups(db_path: Path, folder: Path, now: dt.datetime | None = None) -
     return gone
 
 
-def _counts(path: Path) -> tuple[int | None, int | None]:
+def _counts(path: Path, key: bytes | None = None) -> tuple[int | None, int | None]:
     try:
-        conn = connect(path, mode="ro", immutable=True)
+        conn = connect(path, mode="ro", immutable=True, key=key)
         try:
             clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
             sessions = conn.execute("SELECT count(*) FROM treatment_sessions").fetchone()[0]
         finally:
             conn.close()
-    except (StoreError, sqlite3.Error):
+    except (StoreError, *SQL_ERRORS):
         return None, None
     return clients, sessions
 
 
-def list_backups(db_path: Path, second_folder: Path | None = None) -> list[Backup]:
-    """Backups in ``backups/`` and ``second_folder``, newest first, each with its counts."""
+def list_backups(
+    db_path: Path, second_folder: Path | None = None, *, key: bytes | None = None
+) -> list[Backup]:
+    """Backups in ``backups/`` and ``second_folder``, newest first, each with its counts (read with
+    ``key``: a backup it does not open counts as unreadable)."""
     out = []
     for folder in (folder_for(db_path), second_folder):
         if folder is None:
             continue
         for taken, p, note in _stamped(db_path, folder):
-            clients, sessions = _counts(p)
+            clients, sessions = _counts(p, key)
             out.append(Backup(p, taken, p.stat().st_size, clients, sessions, note.replace("-", " ")))
     return sorted(out, key=lambda b: (b.taken, str(b.path)), reverse=True)
 
 
-def latest_good(db_path: Path, second_folder: Path | None = None) -> Backup | None:
+def latest_good(
+    db_path: Path, second_folder: Path | None = None, *, key: bytes | None = None
+) -> Backup | None:
     """The newest backup that is readable and passes ``integrity_check``."""
-    for b in list_backups(db_path, second_folder):
-        if b.readable and b.note in ("", "before restore") and _check(b.path) is None:
+    for b in list_backups(db_path, second_folder, key=key):
+        if b.readable and b.note in ("", "before restore") and _check(b.path, key) is None:
             return b
     return None
 
 
-def _check(path: Path) -> str | None:
+def _check(path: Path, key: bytes | None = None) -> str | None:
     """Why ``path`` cannot be restored, or None."""
     try:
-        conn = connect(path, mode="ro", immutable=True)
+        conn = connect(path, mode="ro", immutable=True, key=key)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             names = [
@@ -232,8 +238,8 @@ def _check(path: Path) -> str | None:
             ]
         finally:
             conn.close()
-        verdict = _integrity(path)
-    except (StoreError, sqlite3.Error) as exc:
+        verdict = _integrity(path, key)
+    except (StoreError, *SQL_ERRORS) as exc:
         return f"it is not a readable Abrasio database ({exc})"
     if verdict != "ok":
         return f"it is damaged ({verdict})"
@@ -242,24 +248,27 @@ def _check(path: Path) -> str | None:
     return None
 
 
-def restore_file(db_path: Path, backup: Path, second_folder: Path | None = None) -> Path | None:
-    """Replace the clinic file with ``backup``, after backing the current file up.
+def restore_file(
+    db_path: Path, backup: Path, second_folder: Path | None = None, *, key: bytes | None = None
+) -> Path | None:
+    """Replace the clinic file with ``backup``, after backing the current file up (``key``: the
+    database key of both: a backup of an encrypted file is encrypted with the same key).
 
     No connection may be open on ``db_path`` (the caller closes its own; the single-instance lock keeps
     other Abrasio processes away). Returns the copy of the file as it was (None if it was empty).
     """
-    problem = _check(backup)
+    problem = _check(backup, key)
     if problem:
         raise BackupError(f"{backup.name} cannot be restored: {problem}. Nothing was changed.")
-    safety = _save_current(db_path, second_folder)
+    safety = _save_current(db_path, second_folder, key)
     tmp = db_path.with_name(f".{db_path.name}.restoring")
     try:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         files.create_private(tmp)
-        target = connect(tmp, mode="rw", wal=False)
+        target = connect(tmp, mode="rw", wal=False, key=key)
         try:
-            source = connect(backup, mode="ro", immutable=True)
+            source = connect(backup, mode="ro", immutable=True, key=key)
             try:
                 source.backup(target)
             finally:
@@ -272,7 +281,7 @@ def restore_file(db_path: Path, backup: Path, second_folder: Path | None = None)
             with contextlib.suppress(FileNotFoundError):
                 os.remove(extra)
         os.replace(tmp, db_path)
-    except (StoreError, sqlite3.Error, OSError) as exc:
+    except (StoreError, *SQL_ERRORS, OSError) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         where = f" The file as it was is in {safety}." if safety else ""
@@ -280,12 +289,12 @@ def restore_file(db_path: Path, backup: Path, second_folder: Path | None = None)
     return safety
 
 
-def _save_current(db_path: Path, second_folder: Path | None) -> Path | None:
+def _save_current(db_path: Path, second_folder: Path | None, key: bytes | None = None) -> Path | None:
     """The current file, kept before a restore: a checked backup, or its bytes if it cannot be read."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     try:
-        return take_backup(db_path, second_folder, note="before-restore", prune=False)
+        return take_backup(db_path, second_folder, note="before-restore", prune=False, key=key)
     except BackupError:
         pass
     folder = folder_for(db_path)

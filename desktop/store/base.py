@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -16,7 +17,14 @@ from sqlite_utils import Database
 
 from desktop.store.access import WRITABLE
 from desktop.store.connection import Synchronous
-from desktop.store.errors import DamagedError, ReadOnlyError, StoreBugError, from_sqlite, primary_code
+from desktop.store.errors import (
+    SQL_ERRORS,
+    DamagedError,
+    ReadOnlyError,
+    StoreBugError,
+    from_sqlite,
+    primary_code,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,7 +51,7 @@ def sql(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
-            except sqlite3.Error as exc:
+            except SQL_ERRORS as exc:  # sqlite3's and sqlcipher3's (an encrypted file)
                 raise from_sqlite(exc, doing) from exc
 
         return method
@@ -64,11 +72,7 @@ def reads(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return inner(*args, **kwargs)
             except StoreBugError as exc:
                 cause = exc.__cause__
-                if (
-                    isinstance(cause, sqlite3.Error)
-                    and primary_code(cause) is None
-                    and "decode" in str(cause)
-                ):
+                if isinstance(cause, SQL_ERRORS) and primary_code(cause) is None and "decode" in str(cause):
                     raise DamagedError(f"A record could not be read while {doing}: it is damaged.") from cause
                 raise
             except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
@@ -112,15 +116,48 @@ def one_of(value, allowed) -> str:
     return value
 
 
-class StoreBase:
-    """An open connection and the helpers the store's parts use."""
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing through a store (the logged-in person): named in every audit entry."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, synchronous: Synchronous = "FULL"):
+    person_id: int
+    name: str
+
+
+class StoreBase:
+    """An open connection and the helpers the store's parts use.
+
+    ``key``: the database key of an encrypted file (None: plaintext); every other connection this
+    store makes (``reopen``, the recorder's, backups, checks) is made with it. ``protection``: the keys
+    derived from it for the audit chain and the record seals. ``actor``: the logged-in person, set by
+    ``accounts`` at login and on a switch; with it (on an encrypted file) every change-log entry is also
+    an audit entry naming them.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        synchronous: Synchronous = "FULL",
+        key: bytes | None = None,
+    ):
         self.path = path
         self.conn = conn
         self.db = Database(conn, execute_plugins=False)
         self.synchronous = synchronous
         self.access = WRITABLE
+        self.key = key
+        self.actor: Actor | None = None
+        self._audited: bool | None = None  # has the file an audit trail (asked once)
+
+    @property
+    def protection(self):
+        """The keys the audit chain and the seals are verified with (None on a plaintext file)."""
+        if self.key is None:
+            return None
+        from desktop.store import security
+
+        return security.protection_for(self.key)
 
     @property
     def writable(self) -> bool:
@@ -157,9 +194,12 @@ class StoreBase:
             yield
 
     def _log(self, who: str, record_type: str, record_id: int, action: str, details: dict) -> None:
+        """The change log (history as the windows show it) and, when a person is logged in on an
+        encrypted file, the audit trail: the same change, attributed to that person, chained."""
+        at = now_iso()
         self.db["change_log"].insert(
             {
-                "at": now_iso(),
+                "at": at,
                 "who": who or "",
                 "record_type": record_type,
                 "record_id": record_id,
@@ -167,3 +207,43 @@ class StoreBase:
                 "details": json.dumps(details, default=str),
             }
         )
+        if self.actor is None or self.key is None:
+            return
+        if self._audited is None:
+            self._audited = bool(
+                self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+                ).fetchone()
+            )
+        if not self._audited:
+            return
+        from desktop.store import security
+
+        security.audit_append(
+            self.db,
+            person_id=self.actor.person_id,
+            person=self.actor.name,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            client_id=self._client_of(record_type, record_id, details),
+            # Which fields changed, never their values: the trail cannot be edited, so it must hold no
+            # personal data an erasure would have to remove (the values are in the records and the
+            # change log, which erasure redacts).
+            details={"fields": sorted(map(str, details))} if isinstance(details, dict) else {},
+            at=at,
+        )
+
+    def _client_of(self, record_type: str, record_id: int, details: dict) -> int | None:
+        """The client a change concerns (for the audit trail's filter by client), where it is known."""
+        if record_type == "client":
+            return record_id or None
+        cid = details.get("client_id") if isinstance(details, dict) else None
+        if isinstance(cid, int):
+            return cid
+        if record_type == "session" and record_id:
+            row = self.conn.execute(
+                "SELECT client_id FROM treatment_sessions WHERE id = ?", [record_id]
+            ).fetchone()
+            return row[0] if row else None
+        return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from desktop.store.errors import DATABASE_ERRORS
+
 TRACE_TABLE = "vacuum_trace_chunks"
 
 # table -> what it holds, in words (indexes and full-text shadow tables count as their table)
@@ -59,7 +61,7 @@ def _check_tables(conn: sqlite3.Connection, tables: list[str]) -> list[tuple[str
     for table in tables:
         try:
             rows = [r[0] for r in conn.execute("SELECT * FROM pragma_quick_check(?)", [table])]
-        except sqlite3.DatabaseError as exc:
+        except DATABASE_ERRORS as exc:
             rows = [str(exc)]
         problems += [(table, line) for line in rows if line != "ok"]
     return problems
@@ -78,7 +80,7 @@ def quick_check(conn: sqlite3.Connection, skip: tuple[str, ...] = ()) -> CheckRe
         return CheckResult(tuple(problems), _words(t for t, _ in found))
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
-    except sqlite3.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         rows = [str(exc)]
     if rows == ["ok"]:
         return CheckResult((), ())

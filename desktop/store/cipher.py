@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlcipher3 import dbapi2 as dbapi
 
-from desktop.store.errors import DatabaseFileError
+from desktop.store.errors import DatabaseFileError, WrongKeyError
 
 __all__ = [
     "KEY_BYTES",
@@ -43,10 +43,6 @@ __all__ = [
 
 KEY_BYTES = 32
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class WrongKeyError(DatabaseFileError):
-    """The key does not open this file (or it is not an Abrasio database at all). Nothing was changed."""
 
 
 def _quiet() -> None:

@@ -15,9 +15,16 @@ differs from another only by the arguments it was made with:
 - ``wal``: write-ahead logging (the app's files); ``False`` keeps SQLite's rollback journal
   (a backup copy: one self-contained file).
 
-Encryption (SQLCipher) plugs in here as one more argument, a key: the module that makes the
-connection becomes ``sqlcipher3.dbapi2`` instead of ``sqlite3`` and ``PRAGMA key`` is the first
-statement on it, before ``_setup`` — so backups and checks are encrypted too, with no other change.
+- ``key``: the 32-byte database key of an encrypted (SQLCipher) file. The connection is then made by
+  ``sqlcipher3.dbapi2`` instead of ``sqlite3``, ``PRAGMA key`` is its first statement, and the schema is
+  read at once, so a wrong key fails here (``WrongKeyError``, the file untouched) rather than on a later
+  query; then the usual setup, then ``security.register``: the keyed SQL functions the audit trail and
+  the record seals' triggers call. A backup target made with the same key is encrypted alike (the
+  backup API copies pages between files keyed alike only).
+
+Without a key the connection is the standard library's ``sqlite3`` on a plaintext file (tests, a file
+not yet converted). The two modules' exceptions are unrelated classes with the same codes:
+``errors.SQL_ERRORS`` names both.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-from desktop.store.errors import DatabaseFileError, from_sqlite
+from desktop.store.errors import SQL_ERRORS, DatabaseFileError, WrongKeyError, from_sqlite, primary_code
 
 BUSY_TIMEOUT_MS = 5000
 Mode = Literal["rwc", "rw", "ro"]
@@ -47,22 +54,52 @@ def connect(
     immutable: bool = False,
     synchronous: Synchronous = "FULL",
     wal: bool = True,
+    key: bytes | None = None,
 ) -> sqlite3.Connection:
     """A new connection to ``path`` set up as described above. SQLite errors become store errors."""
     if immutable and mode != "ro":
         raise ValueError("an immutable connection is read-only")
+    if key is None:
+        module = sqlite3
+    else:
+        from desktop.store import cipher
+
+        module = cipher.dbapi
     try:
-        conn = sqlite3.connect(uri(path, mode, immutable), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
+        conn = module.connect(uri(path, mode, immutable), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except SQL_ERRORS as exc:
         raise from_sqlite(exc, f"opening {path}") from exc
     try:
+        if key is not None:
+            _unlock(conn, path, key)
         _setup(conn, path, mode, synchronous, wal)
+        if key is not None:
+            from desktop.store import security
+
+            security.register(conn, key)
     except BaseException as exc:
         conn.close()
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, SQL_ERRORS):
             raise from_sqlite(exc, f"opening {path}") from exc
         raise
     return conn
+
+
+def _unlock(conn, path, key: bytes) -> None:
+    """``PRAGMA key`` first, then one read that proves it (SQLCipher checks the key on the first page)."""
+    from desktop.store import cipher
+
+    conn.execute(cipher.key_pragma(key))
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except SQL_ERRORS as exc:
+        if primary_code(exc) == 26:  # SQLITE_NOTADB: the first page does not decrypt
+            raise WrongKeyError(
+                f"The key does not open this file ({Path(path).name}): the passphrase belongs to another "
+                "clinic file, or the file is not an Abrasio database, or it is damaged. "
+                "The file has not been changed."
+            ) from exc
+        raise
 
 
 def _setup(conn: sqlite3.Connection, path, mode: Mode, synchronous: Synchronous, wal: bool) -> None:

@@ -12,6 +12,14 @@ from __future__ import annotations
 import enum
 import sqlite3
 
+from sqlcipher3 import dbapi2 as _cipher_dbapi
+
+# Two DB-API modules make Abrasio's connections: the standard library's ``sqlite3`` (plaintext files:
+# tests, a file not yet converted) and ``sqlcipher3`` (encrypted files). Their exception classes are
+# unrelated, so every ``except`` in the store names both; the codes (``sqlite_errorcode``) are the same.
+SQL_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, _cipher_dbapi.Error)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, _cipher_dbapi.DatabaseError)
+
 
 class StoreError(Exception):
     pass
@@ -52,6 +60,16 @@ class BusyError(DatabaseFileError):
 
 class DiskError(DatabaseFileError):
     """The disk or file system failed (``SQLITE_IOERR``, ``SQLITE_CANTOPEN``, ``SQLITE_PROTOCOL``…)."""
+
+
+class WrongKeyError(DatabaseFileError):
+    """The key does not open this file (a wrong key, a file that is not an Abrasio database, or a
+    damaged one: SQLCipher cannot tell these apart). Nothing was read or changed."""
+
+
+class NotEncryptedError(DatabaseFileError):
+    """A key was given for a plaintext (unencrypted) file: it must be converted first
+    (``accounts.convert_plaintext``). The file has not been changed."""
 
 
 class StoreBugError(StoreError):
@@ -114,7 +132,7 @@ _KNOWN: dict[SqliteErrorCode, tuple[type[DatabaseFileError], str]] = {
 }
 
 
-def primary_code(exc: sqlite3.Error) -> SqliteErrorCode | None:
+def primary_code(exc: Exception) -> SqliteErrorCode | None:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:
         return None
@@ -124,7 +142,7 @@ def primary_code(exc: sqlite3.Error) -> SqliteErrorCode | None:
         return None
 
 
-def from_sqlite(exc: sqlite3.Error, doing: str) -> StoreError:
+def from_sqlite(exc: Exception, doing: str) -> StoreError:
     """The store's error for ``exc``, raised while ``doing`` (words: "saving the client").
 
     Known environmental failures become a ``DatabaseFileError`` kind with a message in words; anything

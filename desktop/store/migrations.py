@@ -520,5 +520,26 @@ def m014_session_owner(db: Database) -> None:
     _version(db, 14)
 
 
+@migrations()
+def m015_people_and_audit(db: Database) -> None:
+    """People (accounts and roles), the append-only audit trail and the seal tables (issue #11)."""
+    from desktop.store import security
+
+    security.install(db)
+    _version(db, 15)
+
+
+@migrations()
+def m016_record_seals(db: Database) -> None:
+    """Seal every clinical row (and install the triggers that keep the seals) — on an encrypted file,
+    whose connections hold the keyed functions. A plaintext file has no key to seal with: this records
+    itself and does nothing there; converting the file seals it (``cipher.convert``)."""
+    from desktop.store import security
+
+    if security.has_functions(db):
+        security.seal_tables(db)
+    _version(db, 16)
+
+
 MIGRATION_NAMES = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -28,13 +28,17 @@ from desktop.store import checks, files
 from desktop.store.access import CHECKING, WRITABLE, Access, damaged_access, read_only_access
 from desktop.store.connection import connect
 from desktop.store.errors import (
+    DATABASE_ERRORS,
+    SQL_ERRORS,
     DamagedError,
     DatabaseFileError,
     DatabaseTooNewError,
     EmptyFileError,
+    NotEncryptedError,
     ReadOnlyError,
     StoreBugError,
     StoreError,
+    WrongKeyError,
     from_sqlite,
 )
 from desktop.store.migrations import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERSION, migrations
@@ -57,21 +61,35 @@ class _Look:
     check: checks.CheckResult
 
 
-def inspect_file(path: Path, full: bool = False) -> _Look:
+def inspect_file(path: Path, full: bool = False, key: bytes | None = None) -> _Look:
     """Read-only look at an existing file: applied migrations, user_version, ``quick_check`` (the
     clinical tables, or with ``full`` the whole file).
 
     Raises DatabaseFileError when it is not a usable SQLite database. Call it only before this process
     has SQLite connections to the file (see ``Store.connect``).
+
+    Without a key, the file must start with SQLite's header. With one, an encrypted file's first bytes
+    are random (its salt): SQLCipher decides (``WrongKeyError`` when the key does not open it), and a
+    plaintext file is refused (``NotEncryptedError``: it is converted, never keyed in place).
     """
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
         raise DatabaseFileError(f"Cannot read the database file {path}: {exc.strerror}.") from exc
-    if head and head != SQLITE_MAGIC:
+    if key is None and head and head != SQLITE_MAGIC:
+        if keys_beside(path):
+            raise DatabaseFileError(
+                f"{path} is an encrypted clinic file: it opens only when someone logs in. "
+                "The file has not been changed."
+            )
         raise DatabaseFileError(f"{path} is not an Abrasio database (it is not an SQLite file).")
-    conn, copy_dir = read_only_connection(path)
+    if key is not None and head == SQLITE_MAGIC:
+        raise NotEncryptedError(
+            f"{path} is not encrypted yet: it is converted (after a backup) before it is opened with a "
+            "key. The file has not been changed."
+        )
+    conn, copy_dir = read_only_connection(path, key)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -89,7 +107,7 @@ def inspect_file(path: Path, full: bool = False) -> _Look:
                 f"{path} is an SQLite database, but not one of Abrasio's (it has other tables)."
             )
         check = checks.quick_check(conn, skip=() if full else (checks.TRACE_TABLE,))
-    except sqlite3.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         raise DamagedError(
             f"{path} is damaged or not a database: {exc}. Nothing in it can be read; restore a backup."
         ) from exc
@@ -110,30 +128,36 @@ def check_version(path: Path, names: list[str], version: int) -> None:
         )
 
 
-def backup_copy(src: sqlite3.Connection, path: Path, version: int) -> Path:
-    """A copy of the open database beside it, named after the schema version and the time."""
+def keys_beside(path: Path) -> bool:
+    """Whether the file has a key file beside it (``abrasio.db.keys``: it is an encrypted clinic file)."""
+    return Path(f"{path}.keys").exists()
+
+
+def backup_copy(src: sqlite3.Connection, path: Path, version: int, key: bytes | None = None) -> Path:
+    """A copy of the open database beside it, named after the schema version and the time (encrypted
+    with ``key``, the key ``src`` was opened with)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
     n = 1
     while dest.exists():
         n += 1
         dest = path.with_name(f"{path.name}.v{version}-{stamp}-{n}.bak")
-    backup_into(src, dest)
+    backup_into(src, dest, key)
     return dest
 
 
-def backup_into(src: sqlite3.Connection, dest: Path) -> None:
+def backup_into(src: sqlite3.Connection, dest: Path, key: bytes | None = None) -> None:
     """SQLite's online backup of ``src`` into a new private file ``dest`` (rollback journal, one
-    self-contained file)."""
+    self-contained file). ``key``: the key ``src`` was opened with; the copy is encrypted alike."""
     files.create_private(dest)
-    target = connect(dest, mode="rw", wal=False)
+    target = connect(dest, mode="rw", wal=False, key=key)
     try:
         src.backup(target)
     finally:
         target.close()
 
 
-def read_only_connection(path: Path) -> tuple[sqlite3.Connection, Path | None]:
+def read_only_connection(path: Path, key: bytes | None = None) -> tuple[sqlite3.Connection, Path | None]:
     """A connection that never writes the file: (connection, private copy's folder or None).
 
     Without a ``-wal`` beside it the file is opened immutable (no ``-shm``/``-wal`` appear). With one,
@@ -142,14 +166,14 @@ def read_only_connection(path: Path) -> tuple[sqlite3.Connection, Path | None]:
     """
     wal = Path(f"{path}-wal").exists()
     try:
-        conn = connect(path, mode="ro", immutable=not wal)
+        conn = connect(path, mode="ro", immutable=not wal, key=key)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
+        except SQL_ERRORS as exc:
             conn.close()
             raise from_sqlite(exc, f"reading {path}") from exc
         return conn, None
-    except (DamagedError, StoreBugError):
+    except (DamagedError, StoreBugError, WrongKeyError):
         raise
     except StoreError:
         if not wal:
@@ -159,7 +183,7 @@ def read_only_connection(path: Path) -> tuple[sqlite3.Connection, Path | None]:
         copy = copy_dir / path.name
         shutil.copyfile(path, copy)
         shutil.copyfile(f"{path}-wal", f"{copy}-wal")
-        return connect(copy, mode="ro"), copy_dir
+        return connect(copy, mode="ro", key=key), copy_dir
     except BaseException:
         shutil.rmtree(copy_dir, ignore_errors=True)
         raise
@@ -174,13 +198,13 @@ def write_problem(path: Path) -> str | None:
     return None
 
 
-def _read_only(path: Path, access: Access, pending: list[str]) -> Opened:
+def _read_only(path: Path, access: Access, pending: list[str], key: bytes | None = None) -> Opened:
     if pending:
         raise ReadOnlyError(
             f"{path} needs upgrading to this version of Abrasio, but cannot be written now: "
             f"{access.reason} The file has not been changed."
         )
-    conn, copy_dir = read_only_connection(path)
+    conn, copy_dir = read_only_connection(path, key)
     return Opened(conn, access, copy_dir=copy_dir)
 
 
@@ -190,8 +214,11 @@ def open_connection(
     *,
     replace_empty: bool = False,
     full_check: bool = True,
+    key: bytes | None = None,
 ) -> Opened:
-    """Open (creating if needed), check and migrate; see the module's docstring.
+    """Open (creating if needed), check and migrate; see the module's docstring. ``key``: the database
+    key of an encrypted file (a new file is created encrypted with it); every connection, check and
+    backup copy made here uses it.
 
     ``full_check=False``: only the clinical tables are checked here; the file opens read-only with
     ``Access.kind == "checking"`` and the caller runs ``full_check`` in the background, then
@@ -216,34 +243,34 @@ def open_connection(
 
     names: list[str] = []
     if existing:
-        look = inspect_file(path)
+        look = inspect_file(path, key=key)
         names = look.names
         check_version(path, names, look.version)
         pending = [n for n in MIGRATION_NAMES if n not in names]
         if not look.check.ok:
-            return _read_only(path, damaged_access(path, look.check), pending)
+            return _read_only(path, damaged_access(path, look.check), pending, key)
         problem = write_problem(path)
         if problem:
-            return _read_only(path, read_only_access(problem), pending)
+            return _read_only(path, read_only_access(problem), pending, key)
         if pending or full_check:
-            look = inspect_file(path, full=True)
+            look = inspect_file(path, full=True, key=key)
             if not look.check.ok:
-                return _read_only(path, damaged_access(path, look.check), pending)
+                return _read_only(path, damaged_access(path, look.check), pending, key)
         elif not full_check:
-            conn, copy_dir = read_only_connection(path)
+            conn, copy_dir = read_only_connection(path, key)
             return Opened(conn, CHECKING, copy_dir=copy_dir)
 
     try:
-        conn = connect(path, mode="rw", synchronous="FULL")
+        conn = connect(path, mode="rw", synchronous="FULL", key=key)
     except StoreError as exc:
         if existing and isinstance(exc, ReadOnlyError | DatabaseFileError) and _refuses_writes(exc):
-            return _read_only(path, read_only_access(str(exc)), [])
+            return _read_only(path, read_only_access(str(exc)), [], key)
         raise DatabaseFileError(f"Cannot open {path}: {exc}") from exc
     if existing:
         refused = probe_write(conn, path)
         if refused:
             conn.close()
-            return _read_only(path, read_only_access(refused), pending)
+            return _read_only(path, read_only_access(refused), pending, key)
     files.tighten(path)
     db = Database(conn, execute_plugins=False)
     backup: Path | None = None
@@ -252,9 +279,9 @@ def open_connection(
         if stop_before in todo:
             todo = todo[: todo.index(stop_before)]
         if todo and existing and names:
-            backup = backup_copy(conn, path, len(names))
+            backup = backup_copy(conn, path, len(names), key)
         migrations.apply(db, stop_before=stop_before)
-    except sqlite3.Error as exc:
+    except SQL_ERRORS as exc:
         conn.close()
         err = from_sqlite(exc, f"updating {path}")
         if isinstance(err, DatabaseFileError):
@@ -278,7 +305,7 @@ def probe_write(conn: sqlite3.Connection, path: Path) -> str | None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
-    except sqlite3.Error as exc:
+    except SQL_ERRORS as exc:
         err = from_sqlite(exc, f"opening {path} for writing")
         if _refuses_writes(err):
             return f"SQLite cannot write {path} ({exc})"
@@ -286,14 +313,14 @@ def probe_write(conn: sqlite3.Connection, path: Path) -> str | None:
     return None
 
 
-def full_check(path: Path) -> checks.CheckResult:
+def full_check(path: Path, key: bytes | None = None) -> checks.CheckResult:
     """The whole file's ``quick_check`` on a connection of its own (run it off the GUI thread).
 
     A file too damaged to be read counts as damaged everywhere."""
-    conn, copy_dir = read_only_connection(path)
+    conn, copy_dir = read_only_connection(path, key)
     try:
         return checks.quick_check(conn)
-    except sqlite3.DatabaseError as exc:
+    except DATABASE_ERRORS as exc:
         return checks.CheckResult((str(exc),), ("the whole file",))
     finally:
         conn.close()

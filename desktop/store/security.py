@@ -1,10 +1,14 @@
 """The SQL of accounts, the audit trail and record seals (the design is in ``desktop/audit.py``).
 
-``install(db)`` creates the tables and triggers (the body of the migrations that issue #11's second part
-appends to ``migrations.py``); ``seal_tables(db)`` (re)creates the seal triggers with every table's
-current columns and seals every row; ``register(conn, key)`` gives a connection the keyed SQL functions
-those triggers call. A connection without them (the ``sqlite3`` tool, a script) cannot write a sealed
-table or the audit trail at all.
+``install(db)`` creates the tables and triggers (migration ``m015_people_and_audit``, on every file);
+``seal_tables(db)`` (re)creates the seal triggers with every table's current columns and seals every row
+(migration ``m016_record_seals`` on an encrypted file, and the conversion of a plaintext file);
+``register(conn, key)`` gives a connection the keyed SQL functions those triggers call — every keyed
+connection gets them in ``connection.connect``. A connection without them (the ``sqlite3`` tool, a
+script) cannot write a sealed table or the audit trail at all.
+
+Plaintext files (tests; a file not yet converted) get the tables but no seal triggers and no audit
+entries: their keys would have to come from somewhere public, so their seals would prove nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from sqlite_utils import Database
 
 from desktop import audit
 from desktop.keys import derive
-from desktop.store import now_iso
+from desktop.store.base import now_iso
+from desktop.store.errors import SQL_ERRORS
 
 # Every table whose rows say something about a client's care or who may see it. ``settings`` holds the
 # ceiling defaults and alarm times; ``screening_rules`` what blocks a treatment; ``people`` the roles.
@@ -56,14 +61,43 @@ class Protection:
     audit_key: bytes
 
 
+def protection_for(database_key: bytes) -> Protection:
+    return Protection(derive(database_key, "record-seals"), derive(database_key, "audit-chain"))
+
+
 def register(conn, database_key: bytes) -> Protection:
     """Give ``conn`` (sqlite3 or sqlcipher3) the keyed functions the triggers and the audit trail call."""
-    p = Protection(derive(database_key, "record-seals"), derive(database_key, "audit-chain"))
+    p = protection_for(database_key)
     conn.create_function("abrasio_seal", -1, lambda table, rowid, *v: audit.seal(p.seal_key, table, rowid, v))
     conn.create_function("abrasio_count_mac", 2, lambda table, n: audit.count_mac(p.seal_key, table, n))
     conn.create_function("abrasio_audit_mac", 10, lambda prev, *f: audit.entry_mac(p.audit_key, prev, f))
     conn.create_function("abrasio_audit_head", 2, lambda i, mac: audit.head_mac(p.audit_key, i, mac))
     return p
+
+
+def has_functions(db: Database) -> bool:
+    """Whether this connection was given ``register``'s functions (a keyed connection of Abrasio's)."""
+    try:
+        db.execute("SELECT abrasio_count_mac('probe', 0)").fetchone()
+    except SQL_ERRORS:
+        return False
+    return True
+
+
+def is_sealed(db: Database) -> bool:
+    """Whether the file's seal triggers are installed (an encrypted file once migrated or converted)."""
+    return bool(
+        db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'seal_clients_ai'"
+        ).fetchone()
+    )
+
+
+def reseal_if_sealed(db: Database) -> None:
+    """The end of a migration that changes a sealed table's columns: new triggers, every row resealed
+    (on a file that has seals; a plaintext file has none)."""
+    if is_sealed(db):
+        seal_tables(db)
 
 
 # -- schema ------------------------------------------------------------------------------------------
@@ -360,42 +394,3 @@ def update_person(db: Database, person_id: int, **fields) -> None:
     sets = ", ".join(f"{k} = ?" for k in fields)
     with db.atomic():
         db.execute(f"UPDATE people SET {sets} WHERE id = ?", [*fields.values(), person_id])
-
-
-# -- opening (this part's stand-in for Store.open(path, key); see docs/security-design.md) ------------
-def open_protected(path, database_key: bytes, *, create: bool = False):
-    """An encrypted, migrated Store with the keyed functions registered and the security tables in place.
-
-    Issue #11's second part folds this into ``Store.open``/``Store.connect`` (one connection function
-    for everything) and turns the ``install``/``seal_tables`` step into numbered migrations.
-    """
-    from pathlib import Path
-
-    from desktop.store import BUSY_TIMEOUT_MS, DatabaseFileError, Store
-    from desktop.store.cipher import connect
-    from desktop.store.migrations import migrations
-
-    path = Path(path)
-    if create and path.exists():
-        raise DatabaseFileError(f"{path} already exists; a new clinic database is never written over it.")
-    if not create and not path.exists():
-        raise DatabaseFileError(f"There is no database at {path}.")
-    conn = connect(path, database_key, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise DatabaseFileError(f"Cannot use write-ahead logging on {path}.")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        protection = register(conn, database_key)
-        store = Store(path, conn)
-        migrations.apply(store.db)
-        if "people" not in store.db.table_names():
-            with store.db.atomic():
-                install(store.db)
-                seal_tables(store.db)
-    except BaseException:
-        conn.close()
-        raise
-    store.protection = protection
-    return store

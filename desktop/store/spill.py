@@ -2,8 +2,10 @@
 
 ``abrasio.db.spill-<session id>.json`` (0600, written atomically) holds the samples still held (as
 packed trace blocks), the markers, marker labels, alarms and notes still waiting, in their order, and
-the ids of those already written. The recorder writes it when the disk still refuses at the end and
-deletes it once it has written everything after all; the next start replays any spill file left
+the ids of those already written. For an encrypted clinic file that JSON is kept inside a one-row
+SQLCipher file keyed with the database key: no record leaves the encryption, even at a full disk's end.
+The recorder writes it when the disk still refuses at the end and deletes it once it has written
+everything after all; the next start replays any spill file left
 (``replay_all``) before anything else is written. Replaying is idempotent: a block, marker or alarm
 already in the file is not written twice.
 """
@@ -45,8 +47,11 @@ def write(
     lost: int,
     writes: list[tuple[str, object]],
     ids: dict[tuple[str, int], int],
+    *,
+    key: bytes | None = None,
 ) -> Path:
-    """Write (or replace) the session's spill file; raises OSError if the disk refuses it too."""
+    """Write (or replace) the session's spill file; raises OSError if the disk refuses it too.
+    ``key``: the database key (encrypted clinic file): the spill file is encrypted with it."""
     doc = {
         "format": FORMAT,
         "session_id": session_id,
@@ -61,9 +66,53 @@ def write(
         "ids": [[kind, key, rid] for (kind, key), rid in ids.items()],
     }
     target = path_for(db_path, session_id)
-    files.write_private(target, json.dumps(doc).encode())
+    if key is None:
+        files.write_private(target, json.dumps(doc).encode())
+    else:
+        _write_encrypted(target, json.dumps(doc).encode(), key)
     _live.add(target)
     return target
+
+
+def _write_encrypted(target: Path, payload: bytes, key: bytes) -> None:
+    """``payload`` in a one-row SQLCipher file, written beside ``target`` then renamed over it."""
+    from desktop.store.connection import connect
+    from desktop.store.errors import SQL_ERRORS, StoreError
+
+    tmp = target.with_name(f".{target.name}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    files.create_private(tmp)
+    try:
+        conn = connect(tmp, mode="rw", wal=False, key=key)
+        try:
+            conn.execute("CREATE TABLE spill (doc BLOB NOT NULL)")
+            conn.execute("INSERT INTO spill (doc) VALUES (?)", [payload])
+            conn.commit()
+        finally:
+            conn.close()
+        os.replace(tmp, target)
+    except (StoreError, *SQL_ERRORS) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OSError(28, f"the spill file could not be written ({exc})") from exc
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _read(spill: Path, key: bytes | None) -> dict:
+    data = spill.read_bytes()
+    if data[:1] == b"{" or key is None:
+        return json.loads(data)
+    from desktop.store.connection import connect
+
+    conn = connect(spill, mode="ro", immutable=True, key=key)
+    try:
+        return json.loads(conn.execute("SELECT doc FROM spill").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def discard(db_path: Path, session_id: int) -> None:
@@ -82,7 +131,7 @@ def release(db_path: Path, session_id: int) -> None:
 def replay(store, spill: Path) -> int:
     """Write one spill file's content into ``store`` (one transaction), then delete it. Returns the
     number of samples written."""
-    doc = json.loads(spill.read_bytes())
+    doc = _read(spill, store.key)
     if doc.get("format") != FORMAT:
         raise ValueError(f"{spill.name}: unknown spill format {doc.get('format')!r}")
     sid = int(doc["session_id"])
