@@ -296,6 +296,9 @@ def _add_person(clinic: Clinic, name: str, roles, passphrase: str) -> Person:
 class Setup:
     clinic: Clinic
     recovery_key: str  # shown once, printed or saved; never stored as it is
+    # convert_plaintext only: the encrypted copy of the file as it was, and what became of the
+    # earlier plaintext backups (``opening.Converted``); None for a new clinic
+    converted: object | None = None
 
 
 def create_clinic(
@@ -326,6 +329,63 @@ def create_clinic(
             p.unlink(missing_ok=True)
         raise
     return Setup(clinic, recovery)
+
+
+def convert_plaintext(
+    path: str | os.PathLike,
+    admin_name: str,
+    passphrase: str,
+    practitioner: bool = True,
+    *,
+    second_backup_folder: str | os.PathLike | None = None,
+) -> Setup:
+    """Protect an existing unencrypted clinic file: what the app runs on the first open of a plaintext
+    file (the first-start wizard's "protect this clinic's records" form). Like ``create_clinic``: a new
+    database key and recovery key, the key file, the administrator (a person, their key-file entry, the
+    audit trail's first entries) — but over the clinic's existing records.
+
+    The file is backed up first (an *encrypted* ``<name>.v<N>-<stamp>.bak`` beside it), converted into
+    ``<name>.converting`` (verified: integrity, the same rows, the schema version, every row sealed)
+    and only then put in place of the original; the plaintext ``-wal``/``-shm`` go, and earlier
+    plaintext backups (``backups/``, ``second_backup_folder``, ``*.bak``) are encrypted in place
+    (``Setup.converted``). Any failure before the swap leaves the original file as it was, removes the
+    partial copy and the new key file, and raises (``AccountError`` for the name or passphrase;
+    ``store.DatabaseFileError`` kinds for the file). The files must not be open (the app's
+    single-instance lock keeps other Abrasio processes away)."""
+    from desktop.store import opening
+
+    path = Path(path)
+    name = admin_name.strip()
+    problem = _name_problem(name) or passphrase_problem(passphrase, name)
+    if problem:
+        raise AccountError(problem)
+    key_path = keys.key_file_path(path)
+    if key_path.exists():
+        raise AccountError(f"{key_path} already exists: this clinic file is protected already.")
+    if not path.exists():
+        raise AccountError(f"There is no clinic file at {path} to protect.")
+    database_key = keys.new_database_key()
+    recovery = keys.new_recovery_key()
+    keyfile = KeyFile.create(key_path, database_key, recovery)
+    roles = [Role.ADMINISTRATOR] + ([Role.PRACTITIONER] if practitioner else [])
+
+    def add_admin(store: Store) -> None:
+        clinic = Clinic(store, keyfile, database_key, None)  # type: ignore[arg-type]
+        clinic.person = _add_person(clinic, name, roles, passphrase)
+        clinic.audit("protect clinic file", "clinic")
+
+    try:
+        converted = opening.convert_to_encrypted(
+            path,
+            database_key,
+            add_admin,
+            Path(second_backup_folder) if second_backup_folder else None,
+        )
+    except BaseException:
+        key_path.unlink(missing_ok=True)
+        raise
+    clinic = open_as(path, KeyFile.load(key_path), database_key, name, action="login")
+    return Setup(clinic, recovery, converted)
 
 
 def check_passphrase(stored_hash: str, passphrase: str, name: str) -> None:

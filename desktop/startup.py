@@ -40,22 +40,26 @@ Ask = Callable[[FileProblem], tuple[Choice, Path | None]]
 
 
 def open_clinic_file(
-    path: Path, demo: bool, ask: Ask | None, full_check: bool = False
+    path: Path, demo: bool, ask: Ask | None, *, key: bytes | None = None, full_check: bool = False
 ) -> tuple[Store | None, str | None]:
     """Open the clinic file for the app: (store, None) or (None, what to tell the user).
+
+    ``key``: the database key (unwrapped at login) of an encrypted file; the store keeps it, and the
+    backups offered and restored here are read with it. A key that does not open the file is said
+    in words (``WrongKeyError``), never offered as damage to restore over.
 
     ``ask`` is put the question when the file is empty or unreadable (None: no one to ask — refuse).
     The store comes back with writes held (``checking``) until the main window's background check,
     or (``full_check``: a command that has no window) checked as a whole before it returns."""
     new = not path.exists()
     try:
-        store = Store.open(path, full_check=full_check)
+        store = Store.open(path, full_check=full_check, key=key)
     except EmptyFileError as exc:
-        store, error = _problem(path, str(exc), True, ask)
+        store, error = _problem(path, str(exc), True, ask, key)
         if store is None:
             return None, error
     except DamagedError as exc:
-        store, error = _problem(path, str(exc), False, ask)
+        store, error = _problem(path, str(exc), False, ask, key)
         if store is None:
             return None, error
     except StoreBugError as exc:
@@ -77,13 +81,15 @@ def open_clinic_file(
     return store, None
 
 
-def _open(path: Path, replace_empty: bool = False) -> Store:
-    return Store.open(path, full_check=False, replace_empty=replace_empty)
+def _open(path: Path, replace_empty: bool = False, key: bytes | None = None) -> Store:
+    return Store.open(path, full_check=False, replace_empty=replace_empty, key=key)
 
 
-def _problem(path: Path, message: str, empty: bool, ask: Ask | None) -> tuple[Store | None, str | None]:
-    found = backups.list_backups(path)
-    latest = backups.latest_good(path)
+def _problem(
+    path: Path, message: str, empty: bool, ask: Ask | None, key: bytes | None = None
+) -> tuple[Store | None, str | None]:
+    found = backups.list_backups(path, key=key)
+    latest = backups.latest_good(path, key=key)
     problem = FileProblem(path, message, empty, latest, found)
     log.error("The clinic file needs a decision: %s", "empty" if empty else "unreadable")
     if ask is None:
@@ -95,11 +101,11 @@ def _problem(path: Path, message: str, empty: bool, ask: Ask | None) -> tuple[St
     try:
         if choice is Choice.NEW_FILE and empty:
             log.warning("Starting a new clinic file in place of the empty one (user's choice)")
-            return _open(path, replace_empty=True), None
+            return _open(path, replace_empty=True, key=key), None
         if choice is Choice.RESTORE and chosen:
-            kept = backups.restore_file(path, chosen)
+            kept = backups.restore_file(path, chosen, key=key)
             log.warning("Restored %s into %s (the file as it was: %s)", chosen.name, path, kept)
-            return _open(path), None
+            return _open(path, key=key), None
     except DatabaseFileError as exc:
         return None, str(exc)
     return None, None

@@ -326,3 +326,172 @@ def full_check(path: Path, key: bytes | None = None) -> checks.CheckResult:
         conn.close()
         if copy_dir:
             shutil.rmtree(copy_dir, ignore_errors=True)
+
+
+# -- converting a plaintext file ---------------------------------------------------------------------
+# Tables the conversion itself writes (the migrations a pre-#11 file still needs, the seals, the people
+# and audit entries ``prepare`` adds); every other table must hold exactly the rows it held before.
+_CONVERSION_WRITES = frozenset(
+    {
+        "_sqlite_migrations",
+        "people",
+        "audit_log",
+        "audit_head",
+        "record_seals",
+        "seal_counts",
+        "change_log",
+        "settings",
+    }
+)
+
+
+@dataclass
+class Converted:
+    backup: Path  # the encrypted copy of the file as it was, beside it (``*.v<N>-<stamp>.bak``)
+    reencrypted: list[Path]  # earlier plaintext backups that are now encrypted too
+    left_plaintext: list[str]  # earlier backups that could not be encrypted, and why (in words)
+
+
+def convert_to_encrypted(
+    path: Path, key: bytes, prepare=None, second_folder: Path | None = None
+) -> Converted:
+    """Convert the plaintext clinic file ``path`` to an encrypted one keyed with ``key``.
+
+    1. The file is checked (an Abrasio database, not from a newer version, sound) and its ``-wal`` is
+       checkpointed into it (the content is unchanged; a plaintext ``-wal`` must never outlive it).
+    2. An **encrypted** backup is taken first, beside it: ``<name>.v<N>-<stamp>.bak``.
+    3. ``cipher.encrypt_copy`` writes ``<name>.converting`` (checked: integrity, rows, version); it is
+       opened as a ``Store`` with the key: pending migrations run, every row is sealed, ``prepare(store)``
+       runs (accounts adds the administrator there), then it is checked again (integrity, the seals,
+       the same rows in every table the conversion does not write) and closed.
+    4. ``os.replace`` puts it in place; the plaintext ``-wal``/``-shm`` go. Then earlier plaintext
+       backups (``backups/``, ``second_folder``, ``*.bak`` beside the file) are encrypted in place.
+
+    Any failure before step 4 leaves the original as it was (the partial copy and the backup, whose key
+    is discarded with the failure, removed) and raises.
+    Call it with no connection open on ``path``.
+    """
+    from desktop.store import Store, cipher, security
+
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        raise DatabaseFileError(f"There is no clinic file to convert at {path}.")
+    if not cipher.is_plaintext_sqlite(path):
+        raise DatabaseFileError(f"{path} is not a plaintext SQLite file (is it encrypted already?).")
+    problem = write_problem(path)
+    if problem:
+        raise ReadOnlyError(f"{path} cannot be converted: {problem}. The file has not been changed.")
+    conn = connect(path, mode="rw")
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except SQL_ERRORS as exc:
+        raise from_sqlite(exc, f"preparing {path} for encryption") from exc
+    finally:
+        conn.close()
+    look = inspect_file(path, full=True)
+    check_version(path, look.names, look.version)
+    if not look.check.ok:
+        raise DamagedError(
+            f"{path} is damaged ({', '.join(look.check.affected)}); it is not converted. "
+            "Restore a backup first. The file has not been changed."
+        )
+    before = _row_counts(path, None)
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.v{len(look.names)}-{stamp}.bak")
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = path.with_name(f"{path.name}.v{len(look.names)}-{stamp}-{n}.bak")
+    cipher.encrypt_copy(path, backup, key)
+    files.tighten(backup)
+
+    converting = path.with_name(f"{path.name}.converting")
+    leftovers = [converting, Path(f"{converting}-wal"), Path(f"{converting}-shm")]
+    for p in leftovers:  # a conversion interrupted earlier: only ever Abrasio's own partial copy
+        p.unlink(missing_ok=True)
+    try:
+        cipher.encrypt_copy(path, converting, key)
+        files.tighten(converting)
+        store = Store.open(converting, key=key)
+        try:
+            if store.backup_path:  # the migrations' own copy: the encrypted .bak above is the one
+                store.backup_path.unlink(missing_ok=True)
+            if not security.is_sealed(store.db):
+                with store.db.atomic():
+                    security.seal_tables(store.db)
+            if prepare is not None:
+                prepare(store)
+            if store.integrity_check() != "ok":
+                raise DatabaseFileError(f"The converted copy of {path.name} failed its integrity check.")
+            broken = security.verify_records(store.db)
+            if broken:
+                raise DatabaseFileError(f"The converted copy's seals do not verify: {broken[0].describe()}")
+        finally:
+            store.close()
+        if Path(f"{converting}-wal").exists():
+            raise DatabaseFileError(f"The converted copy of {path.name} was not closed cleanly.")
+        after = _row_counts(converting, key)
+        changed = [t for t, n in before.items() if t not in _CONVERSION_WRITES and after.get(t) != n]
+        if changed:
+            raise DatabaseFileError(
+                f"The converted copy of {path.name} does not hold the same rows ({', '.join(changed)})."
+            )
+        with open(converting, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(converting, path)
+    except BaseException:
+        for p in leftovers:
+            p.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)  # keyed with a key that is discarded with this failure
+        raise
+    for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        extra.unlink(missing_ok=True)
+    done, left = _encrypt_old_backups(path, key, second_folder, keep={backup})
+    return Converted(backup, done, left)
+
+
+def _row_counts(path: Path, key: bytes | None) -> dict[str, int]:
+    conn = connect(path, mode="ro", immutable=True, key=key)
+    try:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+            )
+        ]
+        return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        conn.close()
+
+
+def _encrypt_old_backups(
+    path: Path, key: bytes, second_folder: Path | None, keep: set[Path]
+) -> tuple[list[Path], list[str]]:
+    """Earlier plaintext copies of the clinic file (automatic backups, copies taken before an upgrade)
+    encrypted in place: a plaintext backup beside an encrypted file would leave every record readable."""
+    from desktop.store import backups, cipher
+
+    found: list[Path] = []
+    for folder in (backups.folder_for(path), second_folder):
+        if folder is not None:
+            found += [p for _, p, _ in backups._stamped(path, folder)]
+    found += sorted(path.parent.glob(f"{path.name}.v*.bak"))
+    done, left = [], []
+    for old in found:
+        if old in keep or not old.is_file():
+            continue
+        try:
+            if not cipher.is_plaintext_sqlite(old):
+                continue
+            tmp = old.with_name(f".{old.name}.encrypting")
+            tmp.unlink(missing_ok=True)
+            cipher.encrypt_copy(old, tmp, key)
+            files.tighten(tmp)
+            os.replace(tmp, old)
+            for extra in (Path(f"{old}-wal"), Path(f"{old}-shm")):
+                extra.unlink(missing_ok=True)
+            done.append(old)
+        except (StoreError, *SQL_ERRORS, OSError) as exc:
+            left.append(f"{old}: {exc}")
+    return done, left
