@@ -33,6 +33,7 @@ ORDER = (
     "storage",
     "file_checks",
     "startup",
+    "security",
 )
 
 

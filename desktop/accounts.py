@@ -331,6 +331,31 @@ def create_clinic(
     return Setup(clinic, recovery)
 
 
+class FileState(StrEnum):
+    """What is at a clinic file's path, before anything opens it (what ``app.py`` branches on)."""
+
+    MISSING = "missing"  # no file: the first-start wizard (``create_clinic``)
+    EMPTY = "empty"  # 0 bytes: restore a backup or start a new file (``startup``'s question)
+    PLAINTEXT = "plaintext"  # an unencrypted SQLite file: protect it first (``convert_plaintext``)
+    ENCRYPTED = "encrypted"  # a key file beside it: the login dialog (``login`` / ``unlock_key``)
+    NO_KEY_FILE = "no_key_file"  # not plaintext, and no key file beside it: nothing can open it
+
+
+def clinic_file_state(path: str | os.PathLike) -> FileState:
+    """Look at ``path`` (its first 16 bytes and whether its key file exists). Call it before this
+    process has opened the file with SQLite (closing a file handle drops SQLite's POSIX locks)."""
+    from desktop.store import cipher
+
+    path = Path(path)
+    if not path.exists():
+        return FileState.MISSING
+    if path.stat().st_size == 0:
+        return FileState.EMPTY
+    if cipher.is_plaintext_sqlite(path):
+        return FileState.PLAINTEXT
+    return FileState.ENCRYPTED if keys.key_file_path(path).exists() else FileState.NO_KEY_FILE
+
+
 def convert_plaintext(
     path: str | os.PathLike,
     admin_name: str,

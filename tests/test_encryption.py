@@ -338,6 +338,20 @@ def test_converting_a_plaintext_clinic_file(tmp_path):
     accounts.login(path, "Maya Okonkwo", PASS).close()
 
 
+def test_what_is_at_the_path_before_it_is_opened(tmp_path):
+    path = tmp_path / "abrasio.db"
+    assert accounts.clinic_file_state(path) is accounts.FileState.MISSING
+    path.touch()
+    assert accounts.clinic_file_state(path) is accounts.FileState.EMPTY
+    path.unlink()
+    Store.open(path).close()
+    assert accounts.clinic_file_state(path) is accounts.FileState.PLAINTEXT
+    accounts.convert_plaintext(path, "Maya Okonkwo", PASS).clinic.close()
+    assert accounts.clinic_file_state(path) is accounts.FileState.ENCRYPTED
+    keys.key_file_path(path).rename(tmp_path / "elsewhere.keys")
+    assert accounts.clinic_file_state(path) is accounts.FileState.NO_KEY_FILE
+
+
 def test_a_failed_conversion_leaves_the_original_untouched(tmp_path, monkeypatch):
     path = tmp_path / "abrasio.db"
     _plaintext_clinic(path)

@@ -213,7 +213,7 @@ def test_a_failed_save_leaves_the_old_file_whole(keyfile, db_key, monkeypatch):
 
 
 def test_entries_carry_the_tuned_argon2_parameters(keyfile):
-    """Login cost is measured by tools/security_measure.py and benchmarks/ (never timed here); what a test
+    """Login cost is measured by the benchmarks' security group (never timed here); what a test
     can hold is that new wraps use the tuned parameters, which are stored per entry."""
     kf, _ = keyfile
     entry = KeyFile.load(kf.path).entries["Maya Okonkwo"]
