@@ -126,6 +126,23 @@ def test_a_session_recorded_by_the_recorder_and_loaded_back(tmp_path, key):
         store.close()
 
 
+def test_an_interrupted_session_is_marked_after_a_reopen(tmp_path, key):
+    path = tmp_path / "abrasio.db"
+    store = _open(path, key)
+    sid = store.create_session(store.add_client(_client()), who="Dr K")
+    store.append_trace(sid, 0, [_block()])
+    store.close()  # the app died while recording
+    store = _open(path, key)
+    try:
+        assert [s.id for s in store.unfinished_sessions()] == [sid]
+        assert store.mark_interrupted(sid)
+        assert store.session(sid).status == "interrupted"
+        if key is not None:
+            assert security.verify_records(store.db) == []
+    finally:
+        store.close()
+
+
 def test_consent_series_photos_and_erasure(tmp_path, key):
     store = _open(tmp_path / "abrasio.db", key)
     try:
