@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from desktop import __version__
+from desktop.consent import consent_status
 from desktop.photos import stored_problem
 from desktop.printing import SessionRecord, pdf_bytes, session_document
+from desktop.records import fmt_date
 from device.protocol import FLAG_CONTACT
 
 FORMAT = "abrasio-client-export"
@@ -156,23 +158,41 @@ def trace_sidecar(
 
 
 def consent_lines(store, client, session_id: int | None = None) -> list[str]:
-    """What consent was on file: the client's consent records (signed, or recorded before signed
-    consent existed), newest first."""
+    """What consent was on file: for a session, as it stood on the day it was given (the consent that
+    decided, whether it was still valid, and nothing signed later); otherwise every consent record
+    (signed, or recorded before signed consent existed), newest first."""
     consents = store.consents(client.id)
-    lines = [
-        (
-            f"Consent recorded {c.signed_on.isoformat()} before signed consent existed, witnessed by "
-            f"{c.witnessed_by}"
-            if c.legacy
-            else f"Consent signed {c.signed_on.isoformat()} ({c.title}), witnessed by {c.witnessed_by}"
-        )
-        for c in consents
-    ] or ["No consent on file."]
-    if session_id is not None and store.session_start_record(session_id)["consent_acknowledged"]:
+    if session_id is None:
+        return [_consent_line(c) for c in consents] or ["No consent on file."]
+    day = dt.datetime.fromisoformat(store.session(session_id).started_at).date()
+    status = consent_status(consents, day, store.consent_validity_months())
+    c = status.latest
+    if c is None:
+        lines = ["No consent was on file on the day of the session."]
+    elif status.ok:
+        lines = [f"Valid on the day of the session (until {fmt_date(status.until)}): {_consent_line(c)}"]
+    else:
+        lines = [
+            f"Expired on the day of the session (it ran out on "
+            f"{fmt_date(status.until + dt.timedelta(days=1))}): {_consent_line(c)}"
+        ]
+    if store.session_start_record(session_id)["consent_acknowledged"]:
         lines.append(
             "At the start the practitioner acknowledged having the client's consent for this treatment."
         )
     return lines
+
+
+def _consent_line(c) -> str:
+    if c.legacy:
+        return (
+            f"Consent recorded {fmt_date(c.signed_on)} before signed consent existed, "
+            f"witnessed by {c.witnessed_by}"
+        )
+    return (
+        f"Consent signed {fmt_date(c.signed_on)} ({c.title}, version {c.template_version}), "
+        f"witnessed by {c.witnessed_by}"
+    )
 
 
 def load_session_record(store, session_id: int, trace: dict | None = None) -> SessionRecord:

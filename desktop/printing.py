@@ -39,6 +39,10 @@ PRIORITY_WORD = {"high": "high", "medium": "medium", "low": "technical"}
 MARKER_COLOUR = "#6a1b9a"
 TRACE_COLOUR = "#12343b"
 PLOT_SIZE = (2400, 900)  # pixels of the trace plot: ~300 dpi across the page's text width
+# The plot's width on the page, in the document's pixels (1/96 inch). QTextDocument.print_ puts its own
+# 2 cm margins inside the writer's 15 mm ones, so A4's text is 210 - 30 - 40 = 140 mm = 529 px wide;
+# at 640 px the plot ran past the right margin and its last minutes were cut off the page.
+TRACE_WIDTH_PX = 520
 GAP_S = 0.5  # samples further apart than this are not joined by the plot's line
 EXPECTED_REACTION = (
     "Mild redness and sensitivity are expected after microdermabrasion; they usually subside within a "
@@ -433,7 +437,7 @@ def session_record_html(r: SessionRecord) -> str:
         )
         + "</p>"
     )
-    parts.append("<p><img src='trace' width='640'></p>")
+    parts.append(f"<p><img src='trace' width='{TRACE_WIDTH_PX}'></p>")
     if r.markers:
         parts.append(
             "<p>Markers: "
