@@ -437,6 +437,16 @@ def session_record_html(r: SessionRecord) -> str:
         )
         + "</p>"
     )
+    gaps = s.get("disconnections") or []
+    if gaps:
+        parts.append(
+            "<p>"
+            + "<br>".join(
+                esc(f"Handpiece disconnected at {float(at):.1f} s for {float(gap):.1f} s.")
+                for at, gap in gaps
+            )
+            + "</p>"
+        )
     parts.append(f"<p><img src='trace' width='{TRACE_WIDTH_PX}'></p>")
     if r.markers:
         parts.append(

@@ -104,3 +104,32 @@ def test_the_record_shows_the_consent_as_it_stood_that_day(qapp, store, tmp_path
     nobody = store.add_client(Client("Di", "None"))
     sid3 = session_with_trace(store, nobody, seconds=30)
     assert load_session_record(store, sid3).consent == ["No consent was on file on the day of the session."]
+
+
+def test_each_disconnection_and_its_length_is_named_in_the_review_and_the_record(
+    qtbot, window, store, tmp_path
+):
+    cid = store.add_client(Client("Dee", "Gap", vacuum_ceiling_kpa=40.0))
+    sid = store.create_session(
+        cid, "Dr Ahn", ceiling_kpa=40.0, set_point_kpa=28.0, areas=["chin"], screening=[]
+    )
+    t = np.arange(2000) * 0.01
+    t[1000:] += 3.2
+    store.append_trace(
+        sid,
+        0,
+        [tracepack.pack(np.arange(2000, dtype=np.int64), t, np.full(2000, 28.0), np.full(2000, 3, np.uint8))],
+    )
+    summary = {"duration_s": 30, "samples": 2000, "disconnections": [[10.0, 3.2], [25.4, 1.05]]}
+    store.finish_session(sid, summary)
+    review = window.open_session(sid)
+    qtbot.addWidget(review)
+    qtbot.waitUntil(lambda: "Disconnected at 25.4 s" in review.summary.text(), timeout=10_000)
+    assert "Disconnected at 10.0 s for 3.2 s" in review.summary.text()
+    assert "Disconnected at 25.4 s for 1.1 s" in review.summary.text()
+    review.close()
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(pdf_bytes(session_document(load_session_record(store, sid)), "Treatment session record"))
+    text = flat(pdf_text(pdf))
+    assert "Handpiece disconnected at 10.0 s for 3.2 s." in text
+    assert "Handpiece disconnected at 25.4 s for 1.1 s." in text
