@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop.records import Client
+from desktop.records import Client, ScreeningAnswer
 from desktop.session.live import LiveSessionWindow
 from device.urlhandler import protocol_sim
 from tests.helpers.consent import sign_consent
@@ -87,3 +88,30 @@ def test_live_alarm_list_says_start_duration_peak_and_who_acknowledged(qtbot, st
     stored = {a.kind: a for a in store.alarms(sid)}
     assert stored["over_ceiling"].acknowledged_by == "Nurse Audit"
     assert store.session(sid).status == "completed"
+
+
+def _pixels_near(image, colour: str, tolerance: int = 40) -> int:
+    from PySide6.QtGui import QColor, QImage
+
+    img = image.convertToFormat(QImage.Format.Format_RGB32)
+    h, w = img.height(), img.width()
+    raw = np.frombuffer(img.constBits(), np.uint8, h * img.bytesPerLine()).reshape(h, -1)
+    bgr = raw[:, : w * 4].reshape(h, w, 4)[:, :, :3].astype(np.int16)
+    c = QColor(colour)
+    want = np.array([c.blue(), c.green(), c.red()], np.int16)
+    return int((np.abs(bgr - want) <= tolerance).all(axis=2).sum())
+
+
+def test_client_page_shows_blocking_lines_red_and_caution_amber(qtbot, window, store):
+    cid = store.add_client(Client("Cora", "Colour"))
+    store.save_screening(cid, [ScreeningAnswer("cold_sores"), ScreeningAnswer("anticoagulants")])
+    window.show_client(cid)
+    label = window.client_page.screening_label
+    qtbot.waitUntil(lambda: "Active cold sores" in label.text(), timeout=WAIT)
+    text = label.text()
+    block = text.index("Active cold sores")
+    caution = text.index("Anticoagulants")
+    assert text.rfind("#b00020", 0, block) > text.rfind("</span>", 0, block)  # inside a red span
+    assert text.rfind("#8a6500", 0, caution) > text.rfind("</span>", 0, caution)  # inside an amber one
+    shot = label.grab().toImage()  # and a person sees both colours
+    assert _pixels_near(shot, "#b00020") > 30 and _pixels_near(shot, "#8a6500") > 30
