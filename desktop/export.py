@@ -43,9 +43,21 @@ FORMAT_VERSION = 1
 CSV_HEADER = "session_time_s,device_time_s,sequence,vacuum_kpa,contact,flags"
 CSV_CHUNK = 200_000
 DEVICE_TIME_NOTE = (
-    "Empty: this version of Abrasio stores each sample's session time (one clock for the whole session), "
-    "not the handpiece's own clock."
+    "the handpiece's own clock, s: the session time minus the offset the session anchored that "
+    "connection's samples with (empty for a session recorded before Abrasio kept the offsets, or one "
+    "that was interrupted and recovered)"
 )
+
+
+def device_times(t: np.ndarray, clock_offsets: list | None) -> np.ndarray | None:
+    """Each sample's device time from its session time and the session's clock offsets
+    ([[session time from which it holds, offset], …], in the summary), or None without them."""
+    if not clock_offsets:
+        return None
+    starts = np.array([float(a) for a, _ in clock_offsets])
+    offsets = np.array([float(o) for _, o in clock_offsets])
+    which = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+    return np.asarray(t, dtype=np.float64) - offsets[which]
 
 
 class ExportError(Exception):
@@ -107,24 +119,30 @@ def _select(trace: dict, t_range: tuple[float, float] | None) -> dict:
     return {k: v[i0:i1] for k, v in trace.items()}
 
 
-def trace_csv(trace: dict, t_range: tuple[float, float] | None = None) -> tuple[bytes, int]:
-    """The trace (or the samples inside ``t_range``, session seconds) as CSV bytes, and its row count."""
+def trace_csv(
+    trace: dict, t_range: tuple[float, float] | None = None, clock_offsets: list | None = None
+) -> tuple[bytes, int]:
+    """The trace (or the samples inside ``t_range``, session seconds) as CSV bytes, and its row count.
+    ``clock_offsets`` (the session summary's) gives the device time column; without it, it is empty."""
     tr = _select(trace, t_range)
     n = len(tr["t"])
+    dev = device_times(tr["t"], clock_offsets)
     parts = [CSV_HEADER + "\n"]
     for start in range(0, n, CSV_CHUNK):
         sl = slice(start, start + CSV_CHUNK)
         flags = tr["flags"][sl].astype(np.int64)
         contact = (flags & FLAG_CONTACT) != 0
+        dev_text = [""] * len(flags) if dev is None else [f"{d:.6f}" for d in dev[sl].tolist()]
         rows = zip(
             tr["t"][sl].tolist(),
+            dev_text,
             tr["seq"][sl].tolist(),
             tr["vacuum"][sl].tolist(),
             contact.astype(np.int8).tolist(),
             flags.tolist(),
             strict=True,
         )
-        parts.append("".join(f"{t:.6f},,{s},{v:.2f},{c},{f}\n" for t, s, v, c, f in rows))
+        parts.append("".join(f"{t:.6f},{d},{s},{v:.2f},{c},{f}\n" for t, d, s, v, c, f in rows))
     return "".join(parts).encode("ascii"), n
 
 
@@ -317,7 +335,7 @@ def export_client(
             private_file(
                 work / folder / "record.pdf", pdf_bytes(session_document(rec), "Treatment session record")
             )
-            csv, rows = trace_csv(trace)
+            csv, rows = trace_csv(trace, clock_offsets=(rec.summary or {}).get("clock_offsets"))
             private_file(work / folder / "trace.csv", csv)
             sidecar = trace_sidecar(s.id, trace, rec.markers, rec.alarms)
             private_file(work / folder / "trace.json", json.dumps(sidecar, indent=2, default=str))

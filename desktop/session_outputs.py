@@ -100,7 +100,8 @@ class SessionOutputs(QObject):
                         details = {"file": str(path)}
                     else:
                         tr = store.load_trace(sid)
-                        data, rows = trace_csv(tr, t_range)
+                        offsets = store.session(sid).summary.get("clock_offsets")
+                        data, rows = trace_csv(tr, t_range, offsets)
                         details = {
                             "file": str(path),
                             "rows": rows,
