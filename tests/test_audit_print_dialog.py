@@ -50,3 +50,32 @@ def test_a_print_that_cannot_start_is_said_and_not_recorded(qtbot, store, tmp_pa
     assert win.outputs.message_box.isVisible()
     assert len(store.change_log("session", sid)) == before  # no print recorded that never happened
     win.outputs.message_box.close()
+
+
+@pytest.mark.parametrize(
+    ("action", "suffix", "check"),
+    [
+        ("Save the session record as PDF…", "-record.pdf", "Treatment session record"),
+        ("Save the aftercare sheet as PDF…", "-aftercare.pdf", "Aftercare"),
+        ("Export the whole trace as CSV…", "-trace.csv", "session_time_s,device_time_s"),
+        ("Export the visible range as CSV…", "-trace-visible.csv", "session_time_s,device_time_s"),
+    ],
+)
+def test_each_menu_item_opens_a_save_dialog_and_writes_there(qtbot, store, tmp_path, action, suffix, check):
+    from PySide6.QtWidgets import QFileDialog
+
+    _cid, (sid, _), _n = recorded_client(store)
+    win = review(qtbot, store, sid)
+    [item] = [a for a in win.outputs.button.menu().actions() if a.text() == action]
+    assert item.isEnabled()
+    item.trigger()
+    qtbot.waitUntil(lambda: win.findChild(QFileDialog) is not None, timeout=DEADLINE_MS)
+    files = win.findChild(QFileDialog)
+    assert files.isVisible() and files.acceptMode() == QFileDialog.AcceptMode.AcceptSave
+    assert files.selectedFiles()[0].endswith(suffix)  # a suggested name the clinic can keep
+    target = tmp_path / f"out{suffix}"
+    files.selectFile(str(target))
+    with qtbot.waitSignal(win.outputs.written, timeout=DEADLINE_MS):
+        files.accept()
+    text = pdf_text(target) if suffix.endswith(".pdf") else target.read_text()
+    assert check in text
