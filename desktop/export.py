@@ -229,6 +229,7 @@ def load_session_record(store, session_id: int, trace: dict | None = None) -> Se
         status=s.status,
         practitioner=s.practitioner,
         handpiece=s.handpiece,
+        devices=[str(d) for d in store.session_devices(session_id)],
         mode=s.mode,
         grit=s.grit,
         crystal_flow=s.crystal_flow,

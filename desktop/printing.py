@@ -86,6 +86,7 @@ class SessionRecord:
     clinic_contact: str = ""
     screening: list[dict] = field(default_factory=list)  # as it stood at the start of the session
     consent: list[str] = field(default_factory=list)  # plain lines: what consent was on file that day
+    devices: list[str] = field(default_factory=list)  # each segment's handpiece as its HELLO named it
     notes: dict = field(default_factory=dict)
     t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # session time, s
     vacuum_kpa: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -398,6 +399,9 @@ def session_record_html(r: SessionRecord) -> str:
     parts.append("<h2>Settings</h2><table>")
     parts.append(_row("Practitioner", esc(r.practitioner or "—")))
     parts.append(_row("Handpiece", esc(r.handpiece or "—")))
+    for n, device in enumerate(r.devices, 1):
+        label = "Device" if len(r.devices) == 1 else f"Device, segment {n}"
+        parts.append(_row(label, esc(device)))
     mode = " ".join(x for x in (r.mode, f"{r.grit} grit" if r.grit else "") if x) or "—"
     parts.append(_row("Mode", esc(mode)))
     if r.crystal_flow:

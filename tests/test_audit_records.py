@@ -133,3 +133,17 @@ def test_each_disconnection_and_its_length_is_named_in_the_review_and_the_record
     text = flat(pdf_text(pdf))
     assert "Handpiece disconnected at 10.0 s for 3.2 s." in text
     assert "Handpiece disconnected at 25.4 s for 1.1 s." in text
+
+
+def test_the_record_names_each_handpiece_by_its_serial(qapp, store, tmp_path):
+    from device.protocol import Hello
+
+    cid = store.add_client(Client("Hal", "Serial", vacuum_ceiling_kpa=40.0))
+    sid = session_with_trace(store, cid, seconds=30)
+    store.set_session_device(sid, 1, Hello("Abrasio H-2", "SN-0042", "2.0.1", 1000))
+    store.set_session_device(sid, 2, Hello("Other H-9", "SN-7", "1.1", 500))
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(pdf_bytes(session_document(load_session_record(store, sid)), "Treatment session record"))
+    text = flat(pdf_text(pdf))
+    assert "Device, segment 1 Abrasio H-2, serial SN-0042 (firmware 2.0.1, 1000 samples/s)" in text
+    assert "Device, segment 2 Other H-9, serial SN-7 (firmware 1.1, 500 samples/s)" in text
