@@ -147,3 +147,21 @@ def test_the_record_names_each_handpiece_by_its_serial(qapp, store, tmp_path):
     text = flat(pdf_text(pdf))
     assert "Device, segment 1 Abrasio H-2, serial SN-0042 (firmware 2.0.1, 1000 samples/s)" in text
     assert "Device, segment 2 Other H-9, serial SN-7 (firmware 1.1, 500 samples/s)" in text
+
+
+def test_the_record_keeps_the_screening_as_it_stood_on_the_day(qtbot, window, store, tmp_path):
+    from desktop.records import ScreeningAnswer
+    from tests.test_session_gui import end, start
+
+    cid = store.add_client(Client("Sara", "Screened", vacuum_ceiling_kpa=30.0))
+    sign_consent(store, cid)
+    store.save_screening(cid, [ScreeningAnswer("anticoagulants")])
+    live = start(qtbot, window, cid, "sim://?rate=200&auto=0&seed=5")
+    qtbot.waitUntil(lambda: live.samples_received > 50, timeout=10_000)
+    sid = live.session_id
+    end(qtbot, live)
+    store.save_screening(cid, [])  # later the client stops the anticoagulants: today's screening is clear
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(pdf_bytes(session_document(load_session_record(store, sid)), "Treatment session record"))
+    text = flat(pdf_text(pdf))
+    assert "** Anticoagulants or NSAIDs: caution while active" in text, text
