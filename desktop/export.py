@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from desktop import __version__
+from desktop.consent import consent_status
 from desktop.photos import stored_problem
 from desktop.printing import SessionRecord, pdf_bytes, session_document
+from desktop.records import fmt_date
 from device.protocol import FLAG_CONTACT
 
 FORMAT = "abrasio-client-export"
@@ -41,9 +43,21 @@ FORMAT_VERSION = 1
 CSV_HEADER = "session_time_s,device_time_s,sequence,vacuum_kpa,contact,flags"
 CSV_CHUNK = 200_000
 DEVICE_TIME_NOTE = (
-    "Empty: this version of Abrasio stores each sample's session time (one clock for the whole session), "
-    "not the handpiece's own clock."
+    "the handpiece's own clock, s: the session time minus the offset the session anchored that "
+    "connection's samples with (empty for a session recorded before Abrasio kept the offsets, or one "
+    "that was interrupted and recovered)"
 )
+
+
+def device_times(t: np.ndarray, clock_offsets: list | None) -> np.ndarray | None:
+    """Each sample's device time from its session time and the session's clock offsets
+    ([[session time from which it holds, offset], …], in the summary), or None without them."""
+    if not clock_offsets:
+        return None
+    starts = np.array([float(a) for a, _ in clock_offsets])
+    offsets = np.array([float(o) for _, o in clock_offsets])
+    which = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+    return np.asarray(t, dtype=np.float64) - offsets[which]
 
 
 class ExportError(Exception):
@@ -105,24 +119,30 @@ def _select(trace: dict, t_range: tuple[float, float] | None) -> dict:
     return {k: v[i0:i1] for k, v in trace.items()}
 
 
-def trace_csv(trace: dict, t_range: tuple[float, float] | None = None) -> tuple[bytes, int]:
-    """The trace (or the samples inside ``t_range``, session seconds) as CSV bytes, and its row count."""
+def trace_csv(
+    trace: dict, t_range: tuple[float, float] | None = None, clock_offsets: list | None = None
+) -> tuple[bytes, int]:
+    """The trace (or the samples inside ``t_range``, session seconds) as CSV bytes, and its row count.
+    ``clock_offsets`` (the session summary's) gives the device time column; without it, it is empty."""
     tr = _select(trace, t_range)
     n = len(tr["t"])
+    dev = device_times(tr["t"], clock_offsets)
     parts = [CSV_HEADER + "\n"]
     for start in range(0, n, CSV_CHUNK):
         sl = slice(start, start + CSV_CHUNK)
         flags = tr["flags"][sl].astype(np.int64)
         contact = (flags & FLAG_CONTACT) != 0
+        dev_text = [""] * len(flags) if dev is None else [f"{d:.6f}" for d in dev[sl].tolist()]
         rows = zip(
             tr["t"][sl].tolist(),
+            dev_text,
             tr["seq"][sl].tolist(),
             tr["vacuum"][sl].tolist(),
             contact.astype(np.int8).tolist(),
             flags.tolist(),
             strict=True,
         )
-        parts.append("".join(f"{t:.6f},,{s},{v:.2f},{c},{f}\n" for t, s, v, c, f in rows))
+        parts.append("".join(f"{t:.6f},{d},{s},{v:.2f},{c},{f}\n" for t, d, s, v, c, f in rows))
     return "".join(parts).encode("ascii"), n
 
 
@@ -156,23 +176,41 @@ def trace_sidecar(
 
 
 def consent_lines(store, client, session_id: int | None = None) -> list[str]:
-    """What consent was on file: the client's consent records (signed, or recorded before signed
-    consent existed), newest first."""
+    """What consent was on file: for a session, as it stood on the day it was given (the consent that
+    decided, whether it was still valid, and nothing signed later); otherwise every consent record
+    (signed, or recorded before signed consent existed), newest first."""
     consents = store.consents(client.id)
-    lines = [
-        (
-            f"Consent recorded {c.signed_on.isoformat()} before signed consent existed, witnessed by "
-            f"{c.witnessed_by}"
-            if c.legacy
-            else f"Consent signed {c.signed_on.isoformat()} ({c.title}), witnessed by {c.witnessed_by}"
-        )
-        for c in consents
-    ] or ["No consent on file."]
-    if session_id is not None and store.session_start_record(session_id)["consent_acknowledged"]:
+    if session_id is None:
+        return [_consent_line(c) for c in consents] or ["No consent on file."]
+    day = dt.datetime.fromisoformat(store.session(session_id).started_at).date()
+    status = consent_status(consents, day, store.consent_validity_months())
+    c = status.latest
+    if c is None:
+        lines = ["No consent was on file on the day of the session."]
+    elif status.ok:
+        lines = [f"Valid on the day of the session (until {fmt_date(status.until)}): {_consent_line(c)}"]
+    else:
+        lines = [
+            f"Expired on the day of the session (it ran out on "
+            f"{fmt_date(status.until + dt.timedelta(days=1))}): {_consent_line(c)}"
+        ]
+    if store.session_start_record(session_id)["consent_acknowledged"]:
         lines.append(
             "At the start the practitioner acknowledged having the client's consent for this treatment."
         )
     return lines
+
+
+def _consent_line(c) -> str:
+    if c.legacy:
+        return (
+            f"Consent recorded {fmt_date(c.signed_on)} before signed consent existed, "
+            f"witnessed by {c.witnessed_by}"
+        )
+    return (
+        f"Consent signed {fmt_date(c.signed_on)} ({c.title}, version {c.template_version}), "
+        f"witnessed by {c.witnessed_by}"
+    )
 
 
 def load_session_record(store, session_id: int, trace: dict | None = None) -> SessionRecord:
@@ -191,6 +229,7 @@ def load_session_record(store, session_id: int, trace: dict | None = None) -> Se
         status=s.status,
         practitioner=s.practitioner,
         handpiece=s.handpiece,
+        devices=[str(d) for d in store.session_devices(session_id)],
         mode=s.mode,
         grit=s.grit,
         crystal_flow=s.crystal_flow,
@@ -297,7 +336,7 @@ def export_client(
             private_file(
                 work / folder / "record.pdf", pdf_bytes(session_document(rec), "Treatment session record")
             )
-            csv, rows = trace_csv(trace)
+            csv, rows = trace_csv(trace, clock_offsets=(rec.summary or {}).get("clock_offsets"))
             private_file(work / folder / "trace.csv", csv)
             sidecar = trace_sidecar(s.id, trace, rec.markers, rec.alarms)
             private_file(work / folder / "trace.json", json.dumps(sidecar, indent=2, default=str))

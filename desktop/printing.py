@@ -39,6 +39,10 @@ PRIORITY_WORD = {"high": "high", "medium": "medium", "low": "technical"}
 MARKER_COLOUR = "#6a1b9a"
 TRACE_COLOUR = "#12343b"
 PLOT_SIZE = (2400, 900)  # pixels of the trace plot: ~300 dpi across the page's text width
+# The plot's width on the page, in the document's pixels (1/96 inch). QTextDocument.print_ puts its own
+# 2 cm margins inside the writer's 15 mm ones, so A4's text is 210 - 30 - 40 = 140 mm = 529 px wide;
+# at 640 px the plot ran past the right margin and its last minutes were cut off the page.
+TRACE_WIDTH_PX = 520
 GAP_S = 0.5  # samples further apart than this are not joined by the plot's line
 EXPECTED_REACTION = (
     "Mild redness and sensitivity are expected after microdermabrasion; they usually subside within a "
@@ -82,6 +86,7 @@ class SessionRecord:
     clinic_contact: str = ""
     screening: list[dict] = field(default_factory=list)  # as it stood at the start of the session
     consent: list[str] = field(default_factory=list)  # plain lines: what consent was on file that day
+    devices: list[str] = field(default_factory=list)  # each segment's handpiece as its HELLO named it
     notes: dict = field(default_factory=dict)
     t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # session time, s
     vacuum_kpa: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -394,6 +399,9 @@ def session_record_html(r: SessionRecord) -> str:
     parts.append("<h2>Settings</h2><table>")
     parts.append(_row("Practitioner", esc(r.practitioner or "—")))
     parts.append(_row("Handpiece", esc(r.handpiece or "—")))
+    for n, device in enumerate(r.devices, 1):
+        label = "Device" if len(r.devices) == 1 else f"Device, segment {n}"
+        parts.append(_row(label, esc(device)))
     mode = " ".join(x for x in (r.mode, f"{r.grit} grit" if r.grit else "") if x) or "—"
     parts.append(_row("Mode", esc(mode)))
     if r.crystal_flow:
@@ -433,7 +441,17 @@ def session_record_html(r: SessionRecord) -> str:
         )
         + "</p>"
     )
-    parts.append("<p><img src='trace' width='640'></p>")
+    gaps = s.get("disconnections") or []
+    if gaps:
+        parts.append(
+            "<p>"
+            + "<br>".join(
+                esc(f"Handpiece disconnected at {float(at):.1f} s for {float(gap):.1f} s.")
+                for at, gap in gaps
+            )
+            + "</p>"
+        )
+    parts.append(f"<p><img src='trace' width='{TRACE_WIDTH_PX}'></p>")
     if r.markers:
         parts.append(
             "<p>Markers: "

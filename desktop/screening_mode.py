@@ -145,6 +145,7 @@ class ClientScreeningDialog(QDialog):
         self.still_group.buttonClicked.connect(lambda _b: self._update_follow_up())
         self.when_label = plain("", "Medium")
         self.when = OptionalDateEdit()
+        self.when.setObjectName("ClientText")  # large text like the rest of the client's page
         self.when.setMinimumWidth(320)
         self.when.setMaximumDate(QDate(self.today.year, self.today.month, self.today.day))
         self.detail_label = plain("Please tell us in a few words:", "Medium")

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolButton
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QToolButton
 
 from desktop.export import (
     ExportError,
@@ -100,7 +100,8 @@ class SessionOutputs(QObject):
                         details = {"file": str(path)}
                     else:
                         tr = store.load_trace(sid)
-                        data, rows = trace_csv(tr, t_range)
+                        offsets = store.session(sid).summary.get("clock_offsets")
+                        data, rows = trace_csv(tr, t_range, offsets)
                         details = {
                             "file": str(path),
                             "rows": rows,
@@ -176,12 +177,23 @@ class SessionOutputs(QObject):
         dialog = QPrintDialog(printer, self.parent())
         dialog.setWindowTitle(f"Print — {KINDS[kind]}")
         dialog.accepted.connect(lambda: self._print_on(printer, doc, kind))
-        dialog.open()
+        # QDialog's open(), window-modal and not blocking: PySide6 binds only QPrintDialog's
+        # open(receiver, member), so dialog.open() raised a TypeError and Print showed nothing
+        QDialog.open(dialog)
         self._dialog = dialog
 
     def _print_on(self, printer, doc, kind: str) -> None:
+        from PySide6.QtPrintSupport import QPrinter
+
         doc.print_(printer)
         where = printer.printerName() or printer.outputFileName()
+        if printer.printerState() in (QPrinter.PrinterState.Error, QPrinter.PrinterState.Aborted):
+            # Qt only warns on the console when the printer (or the file) cannot be opened
+            self._failed(
+                f"Nothing was printed: {where or 'the printer'} could not be used. Check that the "
+                "printer is on and ready (or, printing to a file, that its folder can be written to)."
+            )
+            return
         try:
             self.store.log_disclosure(
                 "session", self.session_id, f"print {kind}", {"printer": where}, self.who()

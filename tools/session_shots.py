@@ -72,7 +72,9 @@ def session_shots(window, store, shoot, settle) -> None:
     live.timer.start()
     live.acknowledge()
     last_device().scenario("hold", 5.0)
-    settle(5000)
+    settle(4200)
+    live.acknowledge()  # the dwell, while it lasts: the list says by whom
+    settle(800)
     live.notes_panel.areas["forehead"][1].setValue(4)  # passes beyond the plan
     last_device().drop_frames(50)
     settle(2500)

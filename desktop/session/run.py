@@ -176,6 +176,9 @@ class SessionRun:
         self._set_point_sent = False
         # samples
         self._offset: float | None = None  # session time = device time + offset (this connection)
+        # [(session time from which it holds, offset)]: each sample's device time is its session time
+        # minus the offset in force, so an export can give both clocks (the summary keeps this)
+        self.clock_offsets: list[tuple[float, float]] = []
         self._last_x: float | None = None
         self._last_seq: int | None = None
         self._new_connection = False
@@ -376,6 +379,11 @@ class SessionRun:
                     self._count_lost(self._missing(int(seq[0]), gap), float(x[0]), on_the_link=False)
             self.ring.push(np.array([last + gap / 2]), np.array([np.nan]))  # drawn as a gap
             self.engine.reset_contact()  # the replug itself is no dwell
+        if not self.clock_offsets or self.clock_offsets[-1][1] != self._offset:
+            # from halfway between the last sample kept and this batch's first: the stored times are
+            # rounded to a microsecond, so x[0] itself could fall on either side
+            since = float(x[0]) if last is None else (last + float(x[0])) / 2
+            self.clock_offsets.append((since, float(self._offset)))
         self._new_connection = self._new_segment = False
         self._last_seq = int(seq[-1])
         self.recorder.add_samples(seq, x, v, flags, 0)  # stored in session time, like markers
@@ -589,6 +597,7 @@ class SessionRun:
             "held_out": self.held_out,
             "device": _device_text(self.device),
             "segments": self.segment,
+            "clock_offsets": [[round(at, 6), round(off, 6)] for at, off in self.clock_offsets],
         }
 
     def end(

@@ -18,6 +18,7 @@ from device.simulator import SimulatedHandpiece
 
 _last: dict[str, SimulatedHandpiece] = {}
 _unplugged = threading.Event()  # the simulated cable is out: open ports fail, opening fails
+_next: dict = {}  # what the next opened port's device is instead of the URL's (``replug``)
 
 
 def last_device() -> SimulatedHandpiece | None:
@@ -29,8 +30,14 @@ def unplug() -> None:
     _unplugged.set()
 
 
-def replug() -> None:
-    """Plug it back: the next open gets a new simulator (a device that restarted)."""
+def replug(serial_number: str | None = None, rate: float | None = None) -> None:
+    """Plug it back: the next open gets a new simulator (a device that restarted); with a
+    ``serial_number`` (and ``rate``) it is another handpiece than the URL describes, as when a
+    different device is plugged into the same port. Only the next open is affected."""
+    if serial_number is not None:
+        _next["serial_number"] = serial_number
+    if rate is not None:
+        _next["rate"] = rate
     _unplugged.clear()
 
 
@@ -45,12 +52,15 @@ class Serial(SerialBase):
         opts = urllib.parse.parse_qs(urllib.parse.urlsplit(self._port).query)
         try:
             rate = float(opts.get("rate", ["200"])[0])
+            instead = dict(_next)
+            _next.clear()
             self.device = SimulatedHandpiece(
-                rate=rate,
+                rate=float(instead.get("rate", rate)),
                 fmt=opts.get("format", ["abrasio"])[0],
                 seed=int(opts["seed"][0]) if "seed" in opts else None,
                 auto=opts.get("auto", ["1"])[0] not in ("0", "false"),
                 text_unit=opts.get("unit", ["kPa"])[0],
+                **({"serial_number": instead["serial_number"]} if "serial_number" in instead else {}),
             )
         except ValueError as exc:
             raise SerialException(f"bad sim:// URL {self._port!r}: {exc}") from exc

@@ -21,7 +21,10 @@ def pdf_text(pdf: Path) -> str:
     out = subprocess.run(
         [_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True
     )
-    return unicodedata.normalize("NFKC", out.stdout)  # the "ﬁ" ligature back to "fi"
+    text = unicodedata.normalize("NFKC", out.stdout)  # the "ﬁ" ligature back to "fi"
+    # the page number at each page's foot: a line of its own that may fall between the two halves of
+    # a paragraph broken across pages
+    return "\n".join(line for line in text.splitlines() if not line.strip().isdigit())
 
 
 def pdf_pages(pdf: Path, out_dir: Path, dpi: int = 60) -> list[Path]:
