@@ -352,13 +352,8 @@ def test_store_errors_from_sqlcipher3_are_mapped_by_from_sqlite(tmp_path, key):
     assert isinstance(from_sqlite(err.value, "saving the client"), DiskFullError)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue #11 part 2: the store's @sql wrapper catches sqlite3.Error only"
-)
 def test_a_store_method_on_an_encrypted_file_raises_store_errors(tmp_path, key):
-    """Today ``@sql`` lets sqlcipher3's errors through raw; part 2 catches ``(sqlite3.Error,
-    cipher.dbapi.Error)`` there (and in opening.py, recorder). This turns green — and strict xfail fails
-    — the day that is done, so the marker is removed then."""
+    """``@sql`` catches ``(sqlite3.Error, cipher.dbapi.Error)``: sqlcipher3's errors become the store's."""
     from desktop.store import DiskFullError
 
     store = encrypted_store(tmp_path / "abrasio.db", key)

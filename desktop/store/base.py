@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from sqlcipher3 import dbapi2 as _cipher_dbapi
 from sqlite_utils import Database
 
 from desktop.store.access import WRITABLE
@@ -35,6 +36,11 @@ def parse_date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None
 
 
+# sqlcipher3's exceptions are another family than the standard library's (docs/security-design.md §1);
+# an encrypted file's connection raises them. (accounts-ui: enc-store makes this the one place.)
+SQLITE_ERRORS = (sqlite3.Error, _cipher_dbapi.Error)
+
+
 def sql(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Mark a store method: an SQLite error inside it is raised as the store's error for ``doing``."""
 
@@ -43,7 +49,7 @@ def sql(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
-            except sqlite3.Error as exc:
+            except SQLITE_ERRORS as exc:
                 raise from_sqlite(exc, doing) from exc
 
         return method
@@ -65,7 +71,7 @@ def reads(doing: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             except StoreBugError as exc:
                 cause = exc.__cause__
                 if (
-                    isinstance(cause, sqlite3.Error)
+                    isinstance(cause, SQLITE_ERRORS)
                     and primary_code(cause) is None
                     and "decode" in str(cause)
                 ):

@@ -51,6 +51,9 @@ def connect(
     """A new connection to ``path`` set up as described above. SQLite errors become store errors."""
     if immutable and mode != "ro":
         raise ValueError("an immutable connection is read-only")
+    key = _keys.get(Path(path).resolve())
+    if key is not None:
+        return _keyed(path, key, mode, immutable, synchronous, wal)
     try:
         conn = sqlite3.connect(uri(path, mode, immutable), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
@@ -61,6 +64,31 @@ def connect(
         conn.close()
         if isinstance(exc, sqlite3.Error):
             raise from_sqlite(exc, f"opening {path}") from exc
+        raise
+    return conn
+
+
+# -- TRANSITIONAL bridge (branch accounts-ui), replaced by enc-store's ``connect(path, key=...)`` ---------
+# ``security.open_protected`` (the accounts' stand-in for ``Store.open(path, key)``) remembers the key of
+# the encrypted file it opened, so that this process's other connections to it (the recorder's writer,
+# the trace loader, exports: ``Store.connect``/``reopen``) are keyed and registered the same way.
+_keys: dict[Path, bytes] = {}
+
+
+def remember_key(path: str | os.PathLike, key: bytes) -> None:
+    _keys[Path(path).resolve()] = key
+
+
+def _keyed(path, key: bytes, mode: Mode, immutable: bool, synchronous: Synchronous, wal: bool):
+    from desktop.store import security
+    from desktop.store.cipher import connect as cipher_connect
+
+    conn = cipher_connect(uri(path, mode, immutable), key, timeout=BUSY_TIMEOUT_MS / 1000, uri=True)
+    try:
+        _setup(conn, path, mode, synchronous, wal)
+        security.register(conn, key)
+    except BaseException:
+        conn.close()
         raise
     return conn
 

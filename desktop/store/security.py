@@ -398,4 +398,7 @@ def open_protected(path, database_key: bytes, *, create: bool = False):
         conn.close()
         raise
     store.protection = protection
+    from desktop.store.connection import remember_key  # TRANSITIONAL (accounts-ui): see connection.py
+
+    remember_key(path, database_key)
     return store
