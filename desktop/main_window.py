@@ -364,6 +364,9 @@ class MainWindow(QMainWindow):
         if self._locked_person != self.person.id:  # another person: they start from the client list
             self.show_list()
         self._person_changed()
+        if not self.may(Permission.CLINICAL_EDIT):  # a running treatment's notes are not theirs to write
+            for w in self.session_windows:
+                w.set_locked(True)
 
     def open_people(self):
         from desktop.people_dialog import PeopleDialog
