@@ -136,7 +136,7 @@ class AuditWindow(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((60, 150, 170, 120, 170, 200)):
+        for col, width in enumerate((60, 170, 170, 120, 170, 200)):
             self.table.setColumnWidth(col, width)
 
         self.client = QComboBox()

@@ -339,6 +339,10 @@ class MainWindow(QMainWindow):
         self.recovery_key_action = QAction("New &recovery key…", self, triggered=self.new_recovery_key)
         for act in (self.people_action, self.audit_action, self.recovery_key_action):
             admin.addAction(act)
+        help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+        if help_menu is not None:  # Help stays last
+            bar.removeAction(help_menu)
+            bar.addAction(help_menu)
         self.lock = None
         if self.clinic is not None:
             self.lock = LockController(self, self.clinic, self.lock_after_ms(), lambda: self.session_windows)
