@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         """After login or an unlock (the same or another person): the title, the toolbar, what the
         menus and the client page offer."""
         p = self.person
+        self.store.actor = p  # whose writes the store records (the audit trail of writes: enc-store)
         self.setWindowTitle(self._title())
         self.person_label.setText(f"  {p.name} ({p.roles_label})" + ("  ·  demo" if self.demo else ""))
         clinical = self.may(Permission.CLINICAL_VIEW)
