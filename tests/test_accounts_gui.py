@@ -350,3 +350,36 @@ def test_no_one_logged_in_message_replaces_the_practitioner_box(qtbot, window, s
     assert store.client(cid).last_name == "Null"
     box = window.findChild(QMessageBox)
     assert box is None or not box.isVisible()
+
+
+def test_an_unprotected_file_is_offered_the_protect_form_and_left_untouched_until_it_is_done(
+    qtbot, tmp_path, fast_argon2
+):
+    from PySide6.QtWidgets import QWizard
+
+    from desktop.security_ui import FirstStartWizard
+    from desktop.store import Store
+
+    path = tmp_path / "abrasio.db"
+    old = Store.open(path)
+    old.add_client(Client("Ada", "Plain"))
+    old.close()
+    before = path.read_bytes()
+    wiz = FirstStartWizard(path, protect=True)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    assert wiz.windowTitle() == "Abrasio — protect this clinic's records"
+    page = wiz.admin_page
+    assert "not encrypted yet" in page.subTitle()
+    page.name.setText(TEST_PERSON)
+    page.passphrase.setText(TEST_PASSPHRASE)
+    page.passphrase2.setText(TEST_PASSPHRASE)
+    qtbot.mouseClick(wiz.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
+    if getattr(accounts, "convert_plaintext", None) is None:  # this branch: the hook says so in words
+        qtbot.waitUntil(
+            lambda: "cannot protect an existing clinic file yet" in page.problem.text(), timeout=WAIT
+        )
+        assert path.read_bytes() == before and not (tmp_path / "abrasio.db.keys").exists()
+    else:  # with the conversion: the recovery key page follows, and the file is encrypted
+        qtbot.waitUntil(lambda: wiz.currentPage() is wiz.recovery_page, timeout=WAIT)
+        assert not cipher.is_plaintext_sqlite(path)
