@@ -8,6 +8,7 @@ import threading
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -759,7 +760,16 @@ class MainWindow(QMainWindow):
             return
         self._backup_timer.stop()
         self._recovery_timer.stop()
+        self._stop_lock()
         super().closeEvent(event)
+
+    def _stop_lock(self) -> None:
+        """A closed window neither locks itself later nor watches the app's input."""
+        if self.lock is not None:
+            self.lock.timer.stop()
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self.lock)
 
     # -- the clinic file: read-only mode, banners, background check, backups ----------------------
     def _build_file_banner(self) -> None:
