@@ -61,6 +61,16 @@ def _setup(tmp: Path, ceiling: float = 45.0):
     return store, cid, sid
 
 
+BENCH_PERSON, BENCH_PASSPHRASE = "Bench practitioner", "benchmark passphrase 1"
+
+
+def _clinic(path: Path):
+    """A clinic as the app has it (encrypted, sealed, audited), logged in: what the main window runs on."""
+    from desktop import accounts
+
+    return accounts.create_clinic(path, BENCH_PERSON, BENCH_PASSPHRASE).clinic
+
+
 class Heartbeat:
     """The longest gap between ticks of a 5 ms QTimer: how long the GUI thread was unavailable."""
 
@@ -371,7 +381,6 @@ def _gui_stalls_phases(quick: bool) -> dict[str, float]:
     from desktop.main_window import MainWindow
     from desktop.records import Client
     from desktop.session.start_dialog import StartSessionDialog
-    from desktop.store import Store
 
     seconds = 3 if quick else 60
     _app()
@@ -379,7 +388,8 @@ def _gui_stalls_phases(quick: bool) -> dict[str, float]:
     sim = Simulator(1000, tmp)
     phases: dict[str, float] = {}
     try:
-        store = Store.open(tmp / "stalls.db")
+        clinic = _clinic(tmp / "stalls.db")
+        store = clinic.store
         cid = store.add_client(Client("Stall", "Watch", vacuum_ceiling_kpa=45.0))
         for k in range(30):  # a client page with a 30-row session table
             past = store.create_session(
@@ -387,7 +397,7 @@ def _gui_stalls_phases(quick: bool) -> dict[str, float]:
                 set_point_kpa=25.0, areas=["cheeks", "nose"],
             )  # fmt: skip
             store.finish_session(past, {"duration_s": 1500, "peak_kpa": 28.0, "samples": 0}, "bench")
-        main = MainWindow(store, str(sim.link))
+        main = MainWindow(clinic, str(sim.link))
         main.resize(1366, 768)
         main.show()
         heart = Heartbeat()
@@ -436,8 +446,12 @@ def sessions(quick: bool = False):
     n = 4 if quick else 20
     app = _app()
     tmp = Path(tempfile.mkdtemp(prefix="abrasio-bench-"))
-    store, cid, _sid = _setup(tmp)
-    main = MainWindow(store, "sim://?rate=1000&auto=1")
+    from desktop.records import Client
+
+    clinic = _clinic(tmp / "bench.db")
+    store = clinic.store
+    cid = store.add_client(Client("Bench", "Mark", vacuum_ceiling_kpa=45.0))
+    main = MainWindow(clinic, "sim://?rate=1000&auto=1")
     main.show()
     refs = []
     rss = []

@@ -129,7 +129,6 @@ def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
     from desktop import log as logfile
     from desktop.resources import resource_path
     from desktop.single_instance import SingleInstance
-    from desktop.startup import ask_with_dialog, open_clinic_file
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Abrasio")
@@ -159,12 +158,13 @@ def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
         log.warning("Refused: the clinic file is held by process %s on %s", *(guard.owner or ("?", "?"))[:2])
         return refuse("Abrasio is already open", guard.refusal())
     try:
-        store, error = open_clinic_file(path, args.demo, ask_with_dialog if interactive else None)
-        if store is None:
+        clinic, error = log_in(path, args.demo, interactive)
+        if clinic is None:
             return refuse("Abrasio cannot open the database", error) if error else 1
+        store = clinic.store
         from desktop.main_window import MainWindow
 
-        window = MainWindow(store, handpiece_url=args.handpiece, startup=True)
+        window = MainWindow(clinic, handpiece_url=args.handpiece, startup=True, demo=args.demo)
         undo_hook = logfile.install_excepthook(lambda text: window.show_error(text, log_path))
         guard.show_requested.connect(window.bring_forward)
         window.show()
@@ -186,6 +186,89 @@ def _run(args: argparse.Namespace, path: Path, log_path: Path) -> int:
         return code
     finally:
         guard.release()
+
+
+# The demo database's one person and passphrase. Public on purpose: the demo holds fictional clients
+# only, and ``abrasio --demo`` opens it with no setup step and no login.
+DEMO_PERSON = "Demo practitioner"
+DEMO_PASSPHRASE = "fictional clients only: public demo passphrase"
+
+
+def log_in(path: Path, demo: bool, interactive: bool):
+    """Who is using Abrasio on ``path``: (clinic, None), or (None, what to tell the user) / (None, None)
+    when they cancelled.
+
+    - the demo: created for the demo practitioner (``accounts.create_clinic``) and logged in by itself;
+    - no file yet: the first-start wizard (the administrator, then the recovery key);
+    - a key file beside it: the login dialog (argon2id on a worker thread);
+    - an unprotected (plaintext) file: the wizard in its "protect this clinic's records" form.
+    """
+    from desktop import keys
+    from desktop.startup import ask_with_dialog, open_clinic_file
+    from desktop.store import StoreError
+
+    if demo:
+        return _demo_clinic(path)
+    if keys.key_file_path(path).exists():
+        if not interactive:
+            return None, f"{path} is protected: log in to it on a screen (abrasio --db {path})."
+        from desktop.security_ui import LoginDialog
+
+        dlg = LoginDialog(path)
+        return (dlg.clinic, None) if dlg.exec() == LoginDialog.DialogCode.Accepted else (None, None)
+    protect = path.exists() and path.stat().st_size > 0
+    if protect:  # an unprotected file: checked (too new, damaged, not a database) before it is offered
+        store, error = open_clinic_file(
+            path, False, ask_with_dialog if interactive else None, full_check=True
+        )
+        if store is None:
+            return None, error
+        store.close()
+    elif path.exists():  # empty: restore a backup, or start a new clinic file (asked as before)
+        store, error = open_clinic_file(path, False, ask_with_dialog if interactive else None)
+        if store is None:
+            return None, error
+        store.close()
+        protect = True  # a backup restored, or a new clinic file started there: protected next
+    if not interactive:
+        what = "is not protected yet" if protect else "does not exist yet"
+        return None, f"{path} {what}: set the clinic up on a screen first (abrasio --db {path})."
+    from desktop.security_ui import FirstStartWizard
+
+    wizard = FirstStartWizard(path, protect=protect)
+    try:
+        accepted = wizard.exec() == FirstStartWizard.DialogCode.Accepted
+    except StoreError as exc:
+        return None, str(exc)
+    if accepted and wizard.clinic is not None:
+        return wizard.clinic, None
+    if wizard.created is not None:  # set up, then closed: log in next time
+        return None, "The clinic was set up; start Abrasio again and log in."
+    return None, None
+
+
+def _demo_clinic(path: Path):
+    """The demo database, set up on first use and logged in as the demo practitioner."""
+    from desktop import accounts, keys
+    from desktop.demo import create_demo
+
+    try:
+        if path.exists() and not keys.key_file_path(path).exists():
+            # a demo file from before accounts existed: fictional, set aside and made again
+            aside = path.with_name(path.name + ".unprotected-old")
+            log.warning("The demo file %s predates accounts: moved to %s and made again", path, aside)
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if not path.exists():
+            setup = accounts.create_clinic(path, DEMO_PERSON, DEMO_PASSPHRASE)
+            create_demo(setup.clinic.store)
+            log.info("Demo clinic created at %s", path)
+            return setup.clinic, None
+        return accounts.login(path, DEMO_PERSON, DEMO_PASSPHRASE), None
+    except Exception as exc:  # said in words; the log has the details
+        log.exception("The demo database could not be opened")
+        return None, f"The demo database could not be opened: {exc}"
 
 
 if __name__ == "__main__":

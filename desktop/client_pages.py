@@ -199,11 +199,25 @@ class ClientPage(QWidget):
         self.sessions_view.setMinimumHeight(150)  # a few sessions even when the page must scroll
         lay.addWidget(self.name)
         lay.addWidget(self.details)
-        self._records_sections(lay)
-        lay.addWidget(title("Treatment sessions", "SectionTitle"))
-        lay.addWidget(self.no_sessions)
-        lay.addWidget(self.sessions_view, 1)
-        self._add_photo_section(lay)
+        self.refused = QLabel()
+        self.refused.setObjectName("ClinicalRefused")
+        self.refused.setTextFormat(Qt.TextFormat.PlainText)
+        self.refused.setWordWrap(True)
+        self.refused.hide()
+        lay.addWidget(self.refused)
+        # everything below is the clinical record: shown only to a person who may see it
+        self.clinical = QWidget()
+        clinical = QVBoxLayout(self.clinical)
+        clinical.setContentsMargins(0, 0, 0, 0)
+        self._records_sections(clinical)
+        clinical.addWidget(title("Treatment sessions", "SectionTitle"))
+        clinical.addWidget(self.no_sessions)
+        clinical.addWidget(self.sessions_view, 1)
+        self._add_photo_section(clinical)
+        lay.addWidget(self.clinical, 1)
+        self.may_see_clinical = True
+        self.may_edit_contacts = True
+        self.may_run = True
 
     def _add_photo_section(self, lay: QVBoxLayout) -> None:
         """Before/after photos (desktop/photo_views.py): thumbnails, import, comparison."""
@@ -212,7 +226,31 @@ class ClientPage(QWidget):
         self.photos = PhotoPanel(self.store, self.who)
         lay.addWidget(self.photos)
 
+    def set_permissions(self, person) -> None:
+        """What the logged-in person may see and do here (``accounts.PERMISSIONS``)."""
+        from desktop.accounts import Permission
+
+        self.may_see_clinical = person.may(Permission.CLINICAL_VIEW)
+        self.may_edit_contacts = person.may(Permission.CONTACTS_EDIT)
+        self.may_run = person.may(Permission.SESSION_RUN)
+        self.clinical.setVisible(self.may_see_clinical)
+        self.refused.setVisible(not self.may_see_clinical)
+        self.refused.setText(
+            ""
+            if self.may_see_clinical
+            else f"{person.name} ({person.roles_label}) sees this client's contact details only. The "
+            "clinical record — screening, ceiling, sessions, notes, traces and photos — is for practitioners."
+        )
+        self.start_button.setVisible(self.may_run)
+        self.edit_button.setVisible(self.may_edit_contacts)
+        self.archive_button.setVisible(self.may_edit_contacts)
+        if not self.may_see_clinical:
+            self.sessions.set_sessions([], {})
+
     def show_client(self, client_id: int) -> None:
+        if not self.may_see_clinical:
+            self._show_contacts(client_id)
+            return
         self.client = c = self.store.client(client_id)
         today = self.today()
         self.name.setText(c.name + ("  (archived)" if c.archived else ""))
@@ -238,6 +276,16 @@ class ClientPage(QWidget):
         self.photos.set_client(client_id)
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.sessions.set_sessions(sessions, self._show_records(c, sessions, today))
+        self.apply_access()
+
+    def _show_contacts(self, client_id: int) -> None:
+        """The front desk's view: name and contact details; nothing clinical is read."""
+        self.client = c = self.store.client(client_id)
+        self.name.setText(c.name + ("  (archived)" if c.archived else ""))
+        born = f"born {fmt_date(c.date_of_birth)}" if c.date_of_birth else ""
+        contact = " · ".join(_esc(x) for x in (born, c.phone, c.email) if x)
+        self.details.setText(contact or "No contact details recorded.")
+        self.archive_button.setText("Restore from archive" if c.archived else "Archive")
         self.apply_access()
 
     def apply_access(self) -> None:

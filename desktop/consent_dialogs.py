@@ -143,8 +143,8 @@ class ConsentDialog(QDialog):
             out["signature"] = problem
         if not self.who().strip():
             out["witness"] = (
-                "Type your name in the Practitioner box at the top of the main window: you witness this "
-                "signature."
+                "No one is logged in: the witness is the person logged in to Abrasio. Log in, then "
+                "witness this signature."
             )
         return out
 

@@ -81,7 +81,7 @@ class EraseClientDialog(QDialog):
             problems["confirm"] = "Confirm that the request is the client's own."
         if not self.who().strip():
             problems["confirm"] = (
-                "Type your name in the Practitioner box first: the erasure is recorded as yours."
+                "No one is logged in: the erasure is recorded as the logged-in person's. Log in first."
             )
         show_errors(
             problems, {"reason": self.reason_error, "confirm": self.confirm_error}, {"reason": self.reason}

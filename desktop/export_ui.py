@@ -106,6 +106,8 @@ class ExportClientDialog(QDialog):
         self.export_button.setEnabled(False)
         self.progress.setVisible(True)
         self.status.setText("Exporting…")
+        if getattr(self, "audit", None) is not None:  # the clinic's audit trail (the main window sets it)
+            self.audit(str(out))
         db, who, cid, signals, cancel = self.store, self.who, self.client_id, self._signals, self._cancel
 
         def work():

@@ -335,7 +335,7 @@ class ClientScreeningDialog(QDialog):
         who = self.who().strip()
         if not who:
             self.review_error.setText(
-                "Type your name in the Practitioner box first: you confirm the screening."
+                "No one is logged in: the screening is confirmed by the logged-in person. Log in first."
             )
             self.review_error.setVisible(True)
             return

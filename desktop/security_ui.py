@@ -224,6 +224,21 @@ def _create_worker(path, name, passphrase, practitioner):
     return setup.recovery_key, setup.clinic.keyfile, setup.clinic.database_key, setup.clinic.person.name
 
 
+def _protect_worker(path, name, passphrase, practitioner):
+    """An unprotected (plaintext) clinic file becomes encrypted, with its administrator."""
+    convert = getattr(accounts, "convert_plaintext", None)
+    if (
+        convert is None
+    ):  # HOOK (accounts-ui): enc-store adds accounts.convert_plaintext(path, admin, passphrase)
+        raise AccountError(
+            "This version of Abrasio cannot protect an existing clinic file yet; the file was not changed. "
+            "Use the version that converts it, or ask for support."
+        )
+    setup = convert(path, name, passphrase)
+    setup.clinic.close()
+    return setup.recovery_key, setup.clinic.keyfile, setup.clinic.database_key, setup.clinic.person.name
+
+
 def recovery_sheet(path: Path, admin: str, recovery_key: str) -> str:
     today = dt.date.today().isoformat()
     return (
@@ -277,9 +292,12 @@ class _AdminPage(QWizardPage):
         if problem:
             self.problem.setText(problem)
             return False
-        self.problem.setText("Creating the encrypted database…")
+        self.problem.setText(
+            "Encrypting the clinic's records…" if self.w.protect else "Creating the encrypted database…"
+        )
         self.w.button(QWizard.WizardButton.CommitButton).setEnabled(False)
-        self.w.bg.run(_create_worker, self.w.path, name, p1, self.practitioner.isChecked())
+        worker = _protect_worker if self.w.protect else _create_worker
+        self.w.bg.run(worker, self.w.path, name, p1, self.practitioner.isChecked())
         return False
 
 
@@ -328,9 +346,11 @@ class _RecoveryPage(QWizardPage):
 class FirstStartWizard(QWizard):
     """A new clinic file: the administrator, then the recovery key. Ends logged in (``clinic``)."""
 
-    def __init__(self, path: str | os.PathLike, parent=None):
+    def __init__(self, path: str | os.PathLike, parent=None, protect: bool = False):
+        """``protect``: the file exists unencrypted (from before accounts): the same pages protect it."""
         super().__init__(parent)
         self.path = Path(path)
+        self.protect = protect
         self.created = None  # (recovery_key, keyfile, database_key, name) once the file exists
         self.clinic: Clinic | None = None
         self.setWindowTitle("Abrasio — first start")
@@ -340,6 +360,15 @@ class FirstStartWizard(QWizard):
         self.bg.done.connect(self._created)
         self.bg.failed.connect(self._failed)
         self.admin_page = _AdminPage(self)
+        if protect:
+            self.setWindowTitle("Abrasio — protect this clinic's records")
+            self.admin_page.setTitle("Protect this clinic's records")
+            self.admin_page.setSubTitle(
+                f"{self.path.name} is not encrypted yet. From now on every record is encrypted and each "
+                "person logs in with their own name and passphrase. You are the administrator, who adds the "
+                "others. A backup of the file is taken first."
+            )
+            self.admin_page.setButtonText(QWizard.WizardButton.CommitButton, "Protect the records")
         self.recovery_page = _RecoveryPage(self)
         self.addPage(self.admin_page)
         self.addPage(self.recovery_page)

@@ -180,6 +180,7 @@ def run_self_test(out=None) -> int:
         ("session", session),
         ("read back", read_back),
         ("integrity", integrity),
+        ("audit trail", _probe_audit_trail),
     ):
         if st.check(name, fn) is None and name in ("Qt", "database"):
             break  # nothing after can work
@@ -284,6 +285,43 @@ def _probe_encryption_library() -> str:
         finally:
             conn.close()
     return f"SQLCipher {version}"
+
+
+def _probe_audit_trail() -> str:
+    """A temporary clinic (set up as the first-start wizard does): its audit chain and record seals
+    verify; an entry and a record changed behind Abrasio's back (a keyed script) are both caught."""
+    from desktop import accounts
+    from desktop.records import Client
+    from desktop.store import cipher, security
+
+    with tempfile.TemporaryDirectory(prefix="abrasio-selftest-audit-") as tmp:
+        clinic = accounts.create_clinic(Path(tmp) / "audit.db", "Self Test", "self-test passphrase 1").clinic
+        try:
+            cid = clinic.store.add_client(Client("Audit", "Probe"), clinic.person.name)
+            for action in ("open", "review", "export", "print"):
+                clinic.audit(action, "client", cid, client_id=cid)
+            verdict = security.verify_audit(clinic.store.db, clinic.store.protection)
+            problems = security.verify_records(clinic.store.db)
+            if not verdict.ok or problems:
+                raise RuntimeError(f"a clean clinic does not verify: {verdict.message} {problems}")
+            conn = cipher.connect(clinic.store.path, clinic.database_key)
+            try:
+                conn.execute("DROP TRIGGER audit_log_no_update")
+                conn.execute("UPDATE audit_log SET person = 'someone else' WHERE id = 3")
+                conn.execute("DROP TRIGGER seal_clients_au")
+                conn.execute("UPDATE clients SET vacuum_ceiling_kpa = 85 WHERE id = ?", [cid])
+                conn.commit()
+            finally:
+                conn.close()
+            tampered = security.verify_audit(clinic.store.db, clinic.store.protection)
+            if tampered.ok or tampered.first_broken != 3:
+                raise RuntimeError(f"an edited audit entry was not caught: {tampered.message}")
+            found = {(p.table, p.kind) for p in security.verify_records(clinic.store.db)}
+            if ("clients", "changed") not in found:
+                raise RuntimeError("a client changed outside Abrasio was not caught")
+        finally:
+            clinic.close()
+    return f"{verdict.entries} entries verified; an edited entry (#3) and an edited client were caught"
 
 
 def _probe_password_hashing() -> str:

@@ -42,6 +42,8 @@ class SessionOutputs(QObject):
         self.store, self.session_id, self.who, self.plot = store, session_id, who_fn, plot
         self._signals = Relay(self, written=self.written.emit, failed=self._failed, ready=self._print_ready)
         self._printer = None
+        # ``audit(action, **details)``: the clinic's audit trail (the main window sets it); None: not kept
+        self.audit = None
         self.button = QToolButton()
         self.button.setText("Print / export")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -87,6 +89,8 @@ class SessionOutputs(QObject):
     def write(self, kind: str, path: Path) -> None:
         """Write the PDF or CSV at ``path`` on a worker thread; ``written`` or ``failed`` follows."""
         t_range = self.visible_range() if kind == "csv-visible" else None
+        if self.audit is not None:
+            self.audit("export", kind=kind, file=str(path))
         db, sid, who, signals = self.store, self.session_id, self.who(), self._signals
 
         def work():
@@ -194,6 +198,8 @@ class SessionOutputs(QObject):
                 "printer is on and ready (or, printing to a file, that its folder can be written to)."
             )
             return
+        if self.audit is not None:
+            self.audit("print", kind=kind, printer=where)
         try:
             self.store.log_disclosure(
                 "session", self.session_id, f"print {kind}", {"printer": where}, self.who()

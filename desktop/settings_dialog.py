@@ -61,6 +61,10 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
         form.addRow("Next session of a series due after", self.series)
         form.addRow("Warn if sooner than", self.minimum)
         form.addRow("Dwell alarm after", self.dwell)
+        self.lock_after = QSpinBox(suffix=" min", minimum=1, maximum=120)
+        self.lock_after.setValue(int(store.setting("lock_after_minutes", 5)))
+        self.lock_after.setToolTip("Abrasio locks itself after this long without keyboard or mouse input")
+        form.addRow("Lock after no activity for", self.lock_after)
         self.aftercare = QPlainTextEdit("\n".join(store.setting("aftercare_templates", [])))
         self.aftercare.setFixedHeight(90)
         form.addRow("Aftercare templates (one a line)", self.aftercare)
@@ -124,6 +128,7 @@ class SettingsDialog(AskBeforeDiscarding, QDialog):
             "series_interval_days": self.series.value(),
             "minimum_interval_days": self.minimum.value(),
             "dwell_alarm_seconds": self.dwell.value(),
+            "lock_after_minutes": self.lock_after.value(),
             "aftercare_templates": [
                 t.strip() for t in self.aftercare.toPlainText().splitlines() if t.strip()
             ],

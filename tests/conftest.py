@@ -58,8 +58,42 @@ def _app_style(qapp):
     return qapp
 
 
+TEST_PERSON = "Dr Test"
+TEST_PASSPHRASE = "test clinic passphrase 1"
+
+
 @pytest.fixture
-def store(tmp_path):
+def fast_argon2(monkeypatch):
+    """argon2id at t=1, m=8 MiB for the tests' accounts: the same code path, a fraction of the time
+    (``tests/test_keys.py`` checks the real parameters)."""
+    from argon2 import PasswordHasher
+
+    from desktop import accounts, keys
+
+    fast = {"t": 1, "m": 8 * 1024, "p": 1}
+    monkeypatch.setattr(keys, "ARGON2", fast)
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    return fast
+
+
+@pytest.fixture
+def clinic(tmp_path, fast_argon2):
+    """A clinic set up as the first-start wizard does it (``accounts.create_clinic``), logged in as its
+    administrator, who also treats clients."""
+    from desktop import accounts
+
+    setup = accounts.create_clinic(tmp_path / "abrasio.db", TEST_PERSON, TEST_PASSPHRASE)
+    yield setup.clinic
+    setup.clinic.close()
+
+
+@pytest.fixture
+def store(request, tmp_path):
+    """The clinic file. A GUI test (one that uses ``window`` or ``clinic``) gets the logged-in clinic's
+    encrypted store; a store test gets a plain file."""
+    if {"window", "clinic"} & set(request.fixturenames):
+        yield request.getfixturevalue("clinic").store
+        return
     from desktop.store import Store
 
     s = Store.open(tmp_path / "abrasio.db")
@@ -68,10 +102,10 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, store):
+def window(qtbot, clinic):
     from desktop.main_window import MainWindow
 
-    w = MainWindow(store)
+    w = MainWindow(clinic)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -88,3 +122,16 @@ def read_only():
     ro = ReadOnly()
     yield ro
     ro.undo()
+
+
+def log_in_as(window, name: str, roles=("practitioner",)) -> None:
+    """``name`` is the person logged in to ``window`` from now on: added by the administrator if new
+    (``Clinic.add_person``, as Administrator → People does), then checked and switched to as the lock
+    screen does (``Clinic.switch_to``). Their records and audit entries carry their name."""
+    clinic = window.clinic
+    if not any(p.name == name for p in clinic.people()):
+        if clinic.person.name != TEST_PERSON:
+            clinic.switch_to(TEST_PERSON, TEST_PASSPHRASE)
+        clinic.add_person(name, roles, TEST_PASSPHRASE)
+    clinic.switch_to(name, TEST_PASSPHRASE)
+    window._person_changed()

@@ -22,7 +22,7 @@ def _env() -> dict:
 
 def _start(db: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "desktop", "--db", str(db)],
+        [sys.executable, "-m", "desktop", "--demo", "--db", str(db)],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -50,7 +50,7 @@ def test_one_abrasio_per_file_a_second_launch_brings_the_first_forward_and_a_sta
     try:
         until(lambda: "Window shown" in _log(db), timeout=30)
         second = subprocess.run(
-            [sys.executable, "-m", "desktop", "--db", str(db)],
+            [sys.executable, "-m", "desktop", "--demo", "--db", str(db)],
             env=_env(),
             capture_output=True,
             text=True,
@@ -108,9 +108,9 @@ def test_the_log_file_is_private_rotates_and_holds_a_hard_crash(tmp_path):
     assert (tmp_path / "abrasio.log").stat().st_size < logfile.MAX_BYTES
 
 
-def test_an_uncaught_exception_is_logged_and_shown_with_the_logs_path(qtbot, store, tmp_path):
+def test_an_uncaught_exception_is_logged_and_shown_with_the_logs_path(qtbot, clinic, tmp_path):
     path = logfile.setup(tmp_path)
-    window = MainWindow(store)
+    window = MainWindow(clinic)
     qtbot.addWidget(window)
     undo = logfile.install_excepthook(lambda text: window.show_error(text, path))
     try:

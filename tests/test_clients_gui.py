@@ -7,11 +7,13 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
+from desktop import accounts
 from desktop.app import main as app_main
 from desktop.client_form import ClientDialog
 from desktop.main_window import MainWindow
 from desktop.records import Client, ScreeningAnswer
 from desktop.store import Store
+from tests.conftest import TEST_PASSPHRASE, TEST_PERSON
 
 
 def save_button(dlg: ClientDialog):
@@ -66,18 +68,20 @@ def test_create_find_edit_reopen(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: not dlg.isVisible())
     cid = window.client_page.client.id
 
-    # close and reopen the database: the edit is there, and logged
+    # close and reopen the database (logging in again): the edit is there, and logged as the person's
     window.store.close()
-    store2 = Store.open(tmp_path / "abrasio.db")
+    clinic2 = accounts.login(tmp_path / "abrasio.db", TEST_PERSON, TEST_PASSPHRASE)
+    store2 = clinic2.store
     try:
-        w2 = MainWindow(store2)
+        w2 = MainWindow(clinic2)
         qtbot.addWidget(w2)
         w2.show_client(cid)
         assert "imogen.c@example.org" in w2.client_page.details.text()
-        assert [e.action for e in store2.change_log("client", cid)] == ["create", "update"]
+        log = store2.change_log("client", cid)
+        assert [e.action for e in log] == ["create", "update"]
+        assert {e.who for e in log} == {TEST_PERSON}
     finally:
         store2.close()
-        window.store = Store.open(tmp_path / "abrasio.db")  # for the fixture's teardown
 
 
 def test_every_validation_message_and_nothing_half_saved(qtbot, window):

@@ -22,6 +22,7 @@ from desktop.main_window import MainWindow
 from desktop.session.review import SessionReviewWindow
 from desktop.store import Store
 from tests.conftest import until
+from tests.helpers.people import PLAIN
 
 KILLS = 6
 SPREAD_S = 3.0  # kill points: uniform over this long after the first commit is seen
@@ -69,7 +70,7 @@ def test_sigkill_at_random_points_loses_at_most_a_second(qtbot, tmp_path, monkey
     try:
         assert store.integrity_check() == "ok"
         assert {store.session(sid).status for sid, _s, _k in kills} == {"recording"}  # as left
-        window = MainWindow(store)
+        window = MainWindow(store, person=PLAIN)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -118,7 +119,7 @@ def test_a_second_abrasio_never_touches_a_session_another_live_process_records(q
     try:
         sid = int(proc.stdout.readline().split()[0])
         store = Store.open(db)  # the second Abrasio, on the same file, while the first records
-        window = MainWindow(store)
+        window = MainWindow(store, person=PLAIN)
         qtbot.addWidget(window)
         owner = store.session_owner(sid)
         assert owner is not None and owner.pid == proc.pid

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QWidget
 from desktop.client_form import ClientDialog
 from desktop.records import MAX_NAME, Client, ScreeningAnswer, ScreeningRule
 from desktop.store.clients import MAX_QUERY
+from tests.conftest import log_in_as
 
 WAIT = 10_000
 # The attack, in every text field: a 40-point red "alarm" and an image pulled from the disk.
@@ -52,8 +53,7 @@ def _save(dlg: ClientDialog) -> None:
 
 def test_markup_in_every_text_field_is_shown_literally_on_every_screen(qtbot, window, store):
     store.save_screening_rule(ScreeningRule("other", f"Other {IMG}", effect="block", sort=14), "t")
-    window.practitioner.setCurrentText("<b>bold</b> practitioner")
-    window._practitioner_changed()
+    log_in_as(window, "<b>bold</b> practitioner")
     dlg = window.new_client()
     dlg.first_name.setText("<i>x</i>")
     dlg.last_name.setText(ALARM)

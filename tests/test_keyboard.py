@@ -20,11 +20,11 @@ def test_focus_starts_in_the_search_box(qtbot, window):
     qtbot.waitUntil(window.list_page.search.hasFocus)
 
 
-def test_up_down_move_the_selection_from_the_search_box_and_enter_opens_it(qtbot, store):
+def test_up_down_move_the_selection_from_the_search_box_and_enter_opens_it(qtbot, clinic, store):
     from desktop.main_window import MainWindow
 
     ids = add_clients(store, "Ada Lindqvist", "Ada Lindgren", "Ada Lindholm", "Bo Other")
-    w = MainWindow(store)
+    w = MainWindow(clinic)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)

@@ -3,7 +3,6 @@ what is stored, the comparison."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.photo_views import PhotoCompareWindow, PhotoImportDialog, WatchedFolder
 from desktop.photos import decode_stored, jpeg_segments, metadata_segments
 from desktop.records import Client
+from desktop.store import Store
 from desktop.workers import post
 from tests.helpers.photos import SECRET, two_colour, with_metadata
 
@@ -44,11 +44,12 @@ def import_dialog(qtbot, panel) -> PhotoImportDialog:
 
 
 def stored_blobs(db_path) -> list[tuple[bytes, bytes, str]]:
-    conn = sqlite3.connect(db_path)
+    """What is in the file, through a connection of its own (keyed like the window's: it is encrypted)."""
+    other = Store.connect(db_path)
     try:
-        return conn.execute("SELECT image, thumb, angle FROM photos ORDER BY id").fetchall()
+        return other.conn.execute("SELECT image, thumb, angle FROM photos ORDER BY id").fetchall()
     finally:
-        conn.close()
+        other.close()
 
 
 def test_phone_photo_with_gps_is_stored_without_it(qtbot, window, store, tmp_path):

@@ -47,7 +47,7 @@ def test_the_app_installs_its_guards(tmp_path):
         "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
         "os.environ['ABRASIO_STARTUP_PROBE'] = '1'\n"
         "from desktop.app import main\n"
-        f"assert main(['--db', {str(tmp_path / 'a.db')!r}]) == 0\n"
+        f"assert main(['--demo', '--db', {str(tmp_path / 'a.db')!r}]) == 0\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from desktop.screen_fit import ScreenGuard\n"
         "from desktop.wheel_guard import WheelGuard\n"

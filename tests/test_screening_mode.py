@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.questionnaire import NO, UNSURE, YES
 from desktop.records import Client, ScreeningAnswer
 from desktop.screening_mode import ClientScreeningDialog
+from tests.conftest import TEST_PERSON, log_in_as
 
 TODAY = dt.date.today()
 
@@ -35,7 +36,7 @@ def open_mode(qtbot, window, store, cid) -> ClientScreeningDialog:
 def test_client_answers_one_question_at_a_time_then_the_practitioner_confirms(qtbot, window, store):
     cid = store.add_client(Client("Priya", "Patel"))
     store.save_screening(cid, [ScreeningAnswer("rosacea", dt.date(2025, 1, 1), None, "winter flares")])
-    window.practitioner.setCurrentText("Dr Maya Okonkwo")
+    log_in_as(window, "Dr Maya Okonkwo")
     dlg = open_mode(qtbot, window, store, cid)
     assert dlg.pages.currentIndex() == 0 and dlg.greeting.text() == "Hello Priya"
     qtbot.mouseClick(dlg.begin_button, Qt.MouseButton.LeftButton)
@@ -112,9 +113,8 @@ def test_client_answers_one_question_at_a_time_then_the_practitioner_confirms(qt
     assert "Isotretinoin: no microdermabrasion until" in window.client_page.screening_label.text()
 
 
-def test_the_practitioner_must_be_named_and_stopping_asks_first(qtbot, window, store):
+def test_the_logged_in_person_confirms_and_stopping_asks_first(qtbot, window, store):
     cid = store.add_client(Client("Tom", "Berg"))
-    window.practitioner.setCurrentText("")
     dlg = open_mode(qtbot, window, store, cid)
     dlg.stop()  # nothing answered yet: leaves at once
     qtbot.waitUntil(lambda: not dlg.isVisible())
@@ -126,9 +126,6 @@ def test_the_practitioner_must_be_named_and_stopping_asks_first(qtbot, window, s
         click_answer(qtbot, dlg, dlg.answer_group, NO)
         dlg.next()
     dlg.show_review()
-    qtbot.mouseClick(dlg.confirm_button, Qt.MouseButton.LeftButton)
-    assert dlg.review_error.isVisible() and "Practitioner box" in dlg.review_error.text()
-    assert store.questionnaires(cid) == []
     box = dlg.stop()
     assert isinstance(box, QMessageBox) and dlg.isVisible()
     box.button(QMessageBox.StandardButton.Cancel).click()
@@ -137,3 +134,14 @@ def test_the_practitioner_must_be_named_and_stopping_asks_first(qtbot, window, s
     box.button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not dlg.isVisible())
     assert store.questionnaires(cid) == [] and store.screening(cid) == []
+
+    # confirmed: by the person logged in, never a typed name
+    dlg = window.client_page.client_screening()
+    qtbot.waitExposed(dlg)
+    dlg.show_question(0)
+    while dlg.pages.currentIndex() == 1:
+        click_answer(qtbot, dlg, dlg.answer_group, NO)
+        dlg.next()
+    dlg.show_review()
+    qtbot.mouseClick(dlg.confirm_button, Qt.MouseButton.LeftButton)
+    assert store.questionnaires(cid)[0].reviewed_by == TEST_PERSON

@@ -12,6 +12,7 @@ from desktop.recall_window import RecallDialog
 from desktop.records import Client, ScreeningAnswer
 from desktop.series import SeriesPlan, week_end
 from desktop.series_widgets import SeriesPlanDialog
+from tests.conftest import log_in_as
 from tests.test_series_recall import parse
 
 TODAY = dt.date.today()
@@ -28,7 +29,7 @@ def test_plan_a_series_number_its_sessions_change_and_end_it(qtbot, window, stor
         store.finish_session(sid, {"duration_s": 1500}, "Dr K")
     # the handpiece never delivered a sample: not a treatment, so no number in the series
     store.finish_session(store.create_session(cid, "Dr K", started_at=at(5)), {}, "Dr K", status="no_samples")
-    window.practitioner.setCurrentText("Dr K")
+    log_in_as(window, "Dr K")
     window.show_client(cid)
     section = window.client_page.series_section
     assert section.text.text().startswith("Last session")  # no series yet: the old next-due line

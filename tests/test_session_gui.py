@@ -16,6 +16,7 @@ from desktop.session.start_dialog import StartSessionDialog
 from device.link import LinkState
 from device.simulator import PtySimulator, SimulatedHandpiece
 from device.urlhandler import protocol_sim
+from tests.conftest import log_in_as
 from tests.helpers.consent import sign_consent
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
@@ -103,7 +104,7 @@ def start(qtbot, window, client_id, port) -> LiveSessionWindow:
 
 
 def test_full_session(qtbot, window, store, client_id, handpiece):
-    window.practitioner.setCurrentText("Nurse Test")
+    log_in_as(window, "Nurse Test")
     hp = handpiece
     try:
         live = start(qtbot, window, client_id, hp.url)

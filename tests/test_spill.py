@@ -15,6 +15,7 @@ from desktop.session.recorder import TraceRecorder
 from desktop.store import Store, spill
 from tests.conftest import until
 from tests.helpers.full_disk_end import NOTES
+from tests.helpers.people import PLAIN
 
 
 def _noise(n: int) -> np.ndarray:
@@ -49,7 +50,7 @@ def test_disk_full_at_end_then_quit_restart_writes_every_sample_and_character(qt
 
     # the next start (disk free again): the spill file is written before anything else
     store = Store.open(db)
-    window = MainWindow(store)
+    window = MainWindow(store, person=PLAIN)
     qtbot.addWidget(window)
     tr = store.load_trace(sid)
     assert len(tr["seq"]) == 16_000 and (np.diff(tr["seq"]) == 1).all()

@@ -28,7 +28,6 @@ from desktop.main_window import MainWindow
 from desktop.photos import prepare_photo
 from desktop.printing import pdf_bytes, session_document
 from desktop.resources import resource_path
-from desktop.store import Store
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
@@ -70,7 +69,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "shots.db")
+        from desktop import accounts
+
+        clinic = accounts.create_clinic(Path(tmp) / "shots.db", "Dr Ahn", "plum tree in the yard").clinic
+        store = clinic.store
         create_demo(store, n_clients=12, seed=2)
         sid = store.conn.execute("SELECT session_id FROM vacuum_trace_chunks LIMIT 1").fetchone()[0]
         cid = store.session(sid).client_id
@@ -93,7 +95,7 @@ def main() -> None:
                 )
             store.add_photos(session.id, photos, "Dr Ahn")
 
-        window = MainWindow(store)
+        window = MainWindow(clinic)
         window.resize(1366, 768)
         window.show()
         window.show_client(cid)

@@ -28,7 +28,6 @@ from desktop.main_window import MainWindow  # noqa: E402
 from desktop.records import ScreeningAnswer  # noqa: E402
 from desktop.resources import resource_path  # noqa: E402
 from desktop.screen_fit import install_screen_guard  # noqa: E402
-from desktop.store import Store  # noqa: E402
 from desktop.wheel_guard import install_wheel_guard  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -53,9 +52,12 @@ def main(which: set[str]) -> None:
     install_screen_guard(app)
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
-    store = Store.open(tmp / "demo.db")
+    from desktop import accounts
+
+    clinic = accounts.create_clinic(tmp / "demo.db", "Dr Maya Okonkwo", "plum tree in the yard").clinic
+    store = clinic.store
     create_demo(store, seed=3)
-    w = MainWindow(store)
+    w = MainWindow(clinic)
     w.show()
     if "clients" in which:
         shoot(w, "client-list.png")

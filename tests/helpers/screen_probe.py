@@ -172,6 +172,7 @@ def main() -> None:
     from desktop.screen_fit import fit_to_screen, install_screen_guard
     from desktop.store import Store
     from desktop.wheel_guard import install_wheel_guard
+    from tests.helpers.people import PLAIN
 
     app = QApplication([])
     app.setStyleSheet(resource_path("abrasio.qss").read_text(encoding="utf-8"))
@@ -212,7 +213,7 @@ def main() -> None:
         if SHOTS:
             win.grab().save(str(SHOTS / f"{name}.png"))
 
-    main_window = MainWindow(store)
+    main_window = MainWindow(store, person=PLAIN)
     main_window.show()
     wait_for(main_window.isVisible)
     record("client-list", main_window)
