@@ -46,21 +46,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument(
         "--restore", type=Path, metavar="FILE", help="restore the clinic file from the backup FILE and exit"
     )
+    ap.add_argument(
+        "--as",
+        dest="person",
+        metavar="NAME",
+        help="who runs --restore on a protected file (the passphrase: ABRASIO_PASSPHRASE, else asked)",
+    )
     ap.add_argument("--self-test", action="store_true", help="check this installation and exit")
     ap.add_argument("--version", action="version", version=f"Abrasio {__version__}")
     return ap.parse_args(argv)
 
 
 def open_store(path: Path, demo: bool):
-    """The clinic file for a command without a window (export-client): (store, error message).
-    Checked as a whole before it returns; an empty or unreadable file is refused in words."""
+    """An unprotected clinic file for a command without a window (export-client): (store, error
+    message). Checked as a whole before it returns; an empty or unreadable file is refused in words.
+    A protected (encrypted) file is opened by logging in instead (``command_login``)."""
     from desktop.startup import open_clinic_file
 
     return open_clinic_file(path, demo, None, full_check=True)
 
 
-def restore_command(path: Path, backup: Path) -> int:
-    """``abrasio --restore FILE``: what Settings → Backups → Restore does, from a command line."""
+def command_login(path: Path, person: str | None, demo: bool = False, *, full_check: bool = True):
+    """Log in for a command without a window, on a protected (encrypted) file: the person's name
+    (``--as``, else ``$ABRASIO_USER``) and passphrase (``$ABRASIO_PASSPHRASE``, else asked on the
+    terminal, never echoed). Returns (clinic, None), (None, what to tell the user), or (None, None)
+    for a file with no key file (unprotected: opened as it is)."""
+    import getpass
+
+    from desktop import accounts, keys
+    from desktop.store import StoreError
+
+    if not keys.key_file_path(path).exists():
+        return None, None
+    if demo:
+        person, passphrase = DEMO_PERSON, DEMO_PASSPHRASE
+    else:
+        person = (person or os.environ.get("ABRASIO_USER", "")).strip()
+        if not person:
+            return None, f"{path} is protected: say who you are with --as NAME (or ABRASIO_USER)."
+        passphrase = os.environ.get("ABRASIO_PASSPHRASE")
+        if passphrase is None:
+            if sys.stdin is None or not sys.stdin.isatty():
+                return None, (
+                    f"{path} is protected and there is no terminal to ask {person}'s passphrase on: "
+                    "run the command in a terminal (or set ABRASIO_PASSPHRASE)."
+                )
+            passphrase = getpass.getpass(f"Passphrase for {person}: ")
+    try:
+        return accounts.login(path, person, passphrase, full_check=full_check), None
+    except (accounts.AccountError, keys.KeyFileError, StoreError) as exc:
+        log.warning("A command's login to %s was refused: %s", path, exc)
+        return None, str(exc)
+
+
+def restore_command(path: Path, backup: Path, person: str | None = None) -> int:
+    """``abrasio --restore FILE``: what Settings → Backups → Restore does, from a command line. A
+    protected file is restored by a person allowed to (an administrator), after logging in."""
+    from desktop.accounts import Permission
     from desktop.single_instance import SingleInstance
     from desktop.store import Store, StoreError, backups
 
@@ -69,8 +111,26 @@ def restore_command(path: Path, backup: Path) -> int:
         print(f"abrasio: {guard.refusal()} Close Abrasio before restoring.", file=sys.stderr)
         return 2
     try:
-        kept = backups.restore_file(path, backup.resolve())
-        store = Store.open(path)
+        key = None
+        if path.exists():
+            clinic, error = command_login(path, person, full_check=False)
+            if error:
+                print(f"abrasio: {error}", file=sys.stderr)
+                return 2
+            if clinic is not None:
+                allowed, who, key = (
+                    clinic.person.may(Permission.BACKUPS),
+                    clinic.person.name,
+                    clinic.store.key,
+                )
+                if allowed:
+                    clinic.audit("restore", "clinic", backup=backup.name)
+                clinic.close()
+                if not allowed:
+                    print(f"abrasio: {who} may not restore backups (an administrator may).", file=sys.stderr)
+                    return 2
+        kept = backups.restore_file(path, backup.resolve(), key=key)
+        store = Store.open(path, key=key)
         clients = store.count_clients()
         store.close()
     except StoreError as exc:
@@ -113,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         log_path = logfile.setup(path.parent)
         try:
             if args.restore:
-                return restore_command(path, args.restore)
+                return restore_command(path, args.restore, args.person)
             return _run(args, path, log_path)
         finally:
             log.info("Abrasio stopped")
@@ -265,7 +325,7 @@ def _demo_clinic(path: Path):
             create_demo(setup.clinic.store)
             log.info("Demo clinic created at %s", path)
             return setup.clinic, None
-        return accounts.login(path, DEMO_PERSON, DEMO_PASSPHRASE), None
+        return accounts.login(path, DEMO_PERSON, DEMO_PASSPHRASE, full_check=False), None
     except Exception as exc:  # said in words; the log has the details
         log.exception("The demo database could not be opened")
         return None, f"The demo database could not be opened: {exc}"

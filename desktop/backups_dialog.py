@@ -141,9 +141,10 @@ class BackupsDialog(QDialog):
     # -- listing -----------------------------------------------------------------------------------
     def refresh(self) -> None:
         path, second = self.store.path, self._second_folder()
+        key = self.store.key
         worker = self._worker
         threading.Thread(
-            target=lambda: worker.listed.emit(backups.list_backups(path, second)),
+            target=lambda: worker.listed.emit(backups.list_backups(path, second, key=key)),
             name="list backups",
             daemon=True,
         ).start()
@@ -223,7 +224,7 @@ class BackupsDialog(QDialog):
 
     def _restore(self, backup: Path) -> None:
         second = self.store.second_backup_folder() if self.store.writable else None
-        path = self.store.path
+        path, key = self.store.path, self.store.key
         self.store.detach()
         self._progress = QProgressDialog("Restoring the backup…", "", 0, 0, self)
         self._progress.setCancelButton(None)
@@ -235,7 +236,7 @@ class BackupsDialog(QDialog):
 
         def run():
             try:
-                worker.restored.emit(backups.restore_file(path, backup, second), "")
+                worker.restored.emit(backups.restore_file(path, backup, second, key=key), "")
             except StoreError as exc:
                 worker.restored.emit(None, str(exc))
 

@@ -448,12 +448,18 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("client_id", type=int, help="the client's number (shown on the client page)")
     ap.add_argument("out", type=Path, help="the folder to create (must not exist)")
     ap.add_argument("--who", default=os.environ.get("USER", ""), help="who exports (recorded)")
+    ap.add_argument(
+        "--as",
+        dest="person",
+        metavar="NAME",
+        help="a protected clinic file: who logs in (the passphrase: ABRASIO_PASSPHRASE, else asked)",
+    )
     args = ap.parse_args(argv)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
-    from desktop.app import default_db_path, open_store
+    from desktop.app import command_login, default_db_path, open_store
     from desktop.store import NotFoundError, StoreError
 
     _app = QGuiApplication.instance() or QGuiApplication(["abrasio"])
@@ -461,16 +467,28 @@ def cli(argv: list[str]) -> int:
     if not path.exists():
         print(f"abrasio: {path} does not exist.", file=sys.stderr)
         return 2
-    store, error = open_store(path, False)
+    clinic, error = command_login(path, args.person, args.demo)  # a protected file: log in first
+    if clinic is None and not error:
+        store, error = open_store(path, False)
     if error:
         print(f"abrasio: {error}", file=sys.stderr)
         return 2
+    who = args.who
+    if clinic is not None:  # the export is the logged-in person's, if their role allows it
+        from desktop.accounts import Permission
+
+        store, who = clinic.store, clinic.person.name
+        if not clinic.person.may(Permission.EXPORT_PRINT):
+            store.close()
+            print(f"abrasio: {who} may not export clients' records.", file=sys.stderr)
+            return 2
+        clinic.audit("export", "client", args.client_id, client_id=args.client_id, to=str(args.out))
     try:
         result = export_client(
             store,
             args.client_id,
             args.out,
-            who=args.who,
+            who=who,
             progress=lambda d, t, text: print(f"[{d}/{t}] {text}", file=sys.stderr),
         )
     except NotFoundError:

@@ -27,17 +27,11 @@ from desktop.client_pages import ClientListPage, ClientPage
 from desktop.resources import resource_path
 from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
-from desktop.store import Store, StoreError
+from desktop.store import Actor, Store, StoreError
 from desktop.widgets import enable, follow_access
 from device.units import format_vacuum
 
 log = logging.getLogger("abrasio.window")
-
-# TRANSITIONAL (accounts-ui): the backup copy of an encrypted file needs a keyed target connection, which
-# enc-store's Store.open(path, key) brings (docs/security-design.md §6, "backup_copy/backup_into"); until
-# then the automatic backup of an encrypted clinic file is skipped, and says so. enc-store sets it True.
-ENCRYPTED_BACKUPS = False
-
 
 class BackgroundWork(QObject):
     """The whole-file check and backups, on worker threads; results come back as signals (queued to
@@ -65,17 +59,17 @@ class BackgroundWork(QObject):
     def backing_up(self) -> bool:
         return self.busy and self._thread.name == "backup"
 
-    def check(self, path) -> bool:
+    def check(self, path, key: bytes | None = None) -> bool:
         from desktop.store.opening import full_check
 
-        return self._start("file check", lambda: self._emit(self.check_done, path, full_check(path)))
+        return self._start("file check", lambda: self._emit(self.check_done, path, full_check(path, key)))
 
-    def backup(self, path, second) -> bool:
+    def backup(self, path, second, key: bytes | None = None) -> bool:
         from desktop.store import StoreError, backups
 
         def run():
             try:
-                self._emit(self.backup_done, backups.take_backup(path, second), "")
+                self._emit(self.backup_done, backups.take_backup(path, second, key=key), "")
             except StoreError as exc:
                 self._emit(self.backup_done, None, str(exc))
             except Exception as exc:  # a fault in Abrasio: said in words, and logged with its trace
@@ -194,7 +188,7 @@ class MainWindow(QMainWindow):
         self._error_box: QMessageBox | None = None
         self._access_changed(store.access)
         if store.access.kind == "checking":
-            self._background.check(store.path)
+            self._background.check(store.path, store.key)
         elif store.writable:
             self._file_ready()
         self._person_changed()
@@ -241,7 +235,7 @@ class MainWindow(QMainWindow):
         """After login or an unlock (the same or another person): the title, the toolbar, what the
         menus and the client page offer."""
         p = self.person
-        self.store.actor = p  # whose writes the store records (the audit trail of writes: enc-store)
+        self.store.actor = Actor(p.id, p.name)  # whose writes the audit trail records
         self.setWindowTitle(self._title())
         self.person_label.setText(f"  {p.name} ({p.roles_label})" + ("  ·  demo" if self.demo else ""))
         clinical = self.may(Permission.CLINICAL_VIEW)
@@ -812,7 +806,7 @@ class MainWindow(QMainWindow):
         if access.kind == "damaged":
             from desktop.store import backups
 
-            latest = backups.latest_good(self.store.path, self.store.second_backup_folder())
+            latest = backups.latest_good(self.store.path, self.store.second_backup_folder(), key=self.store.key)
             if latest:
                 self._offered_backup = latest.path
                 self.file_banner_button.setText(f"Restore the backup of {backups.describe(latest)}…")
@@ -858,13 +852,7 @@ class MainWindow(QMainWindow):
         """An automatic backup on the worker thread (not while the file is read-only or one runs)."""
         if not self.store.writable:
             return False
-        if getattr(self.store, "protection", None) is not None and not ENCRYPTED_BACKUPS:
-            log.warning("Automatic backup skipped: encrypted backups come with Store.open(path, key)")
-            self.statusBar().showMessage(
-                "Automatic backups of the encrypted file are not available yet.", 10_000
-            )
-            return False
-        return self._background.backup(self.store.path, self.store.second_backup_folder())
+        return self._background.backup(self.store.path, self.store.second_backup_folder(), self.store.key)
 
     def _backup_done(self, dest, error) -> None:
         if error:
@@ -898,7 +886,7 @@ class MainWindow(QMainWindow):
         log.warning("The clinic file was restored from a backup")
         self._unit = None
         if self.store.access.kind == "checking":
-            self._background.check(self.store.path)
+            self._background.check(self.store.path, self.store.key)
         self.show_list()
         if self.store.writable:
             self.recover_interrupted()

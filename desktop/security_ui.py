@@ -202,7 +202,7 @@ class LoginDialog(QDialog):
         else:
             (keyfile, key), action = result, "login"
         try:
-            self.clinic = accounts.open_as(self.path, keyfile, key, self._name, action)
+            self.clinic = accounts.open_as(self.path, keyfile, key, self._name, action, full_check=False)
         except USER_ERRORS as exc:
             self._failed(exc)
             return
@@ -226,15 +226,7 @@ def _create_worker(path, name, passphrase, practitioner):
 
 def _protect_worker(path, name, passphrase, practitioner):
     """An unprotected (plaintext) clinic file becomes encrypted, with its administrator."""
-    convert = getattr(accounts, "convert_plaintext", None)
-    if (
-        convert is None
-    ):  # HOOK (accounts-ui): enc-store adds accounts.convert_plaintext(path, admin, passphrase)
-        raise AccountError(
-            "This version of Abrasio cannot protect an existing clinic file yet; the file was not changed. "
-            "Use the version that converts it, or ask for support."
-        )
-    setup = convert(path, name, passphrase)
+    setup = accounts.convert_plaintext(path, name, passphrase)
     setup.clinic.close()
     return setup.recovery_key, setup.clinic.keyfile, setup.clinic.database_key, setup.clinic.person.name
 
@@ -435,7 +427,7 @@ class FirstStartWizard(QWizard):
     def accept(self) -> None:
         _key, keyfile, database_key, name = self.created
         try:
-            self.clinic = accounts.open_as(self.path, keyfile, database_key, name)
+            self.clinic = accounts.open_as(self.path, keyfile, database_key, name, full_check=False)
         except USER_ERRORS as exc:
             self.recovery_page.status.setText(_in_words(exc))
             return

@@ -76,15 +76,18 @@ def test_the_window_is_the_logged_in_persons_and_writes_in_their_name(qtbot, cli
         assert w.admin_menu.menuAction().isVisible() and w.settings_action.isVisible()
         w.show_client(cid)
         assert w.client_page.clinical.isVisible() and "30.0 kPa" in w.client_page.details.text()
-        w.store.set_archived(cid, True, w.who())
-        assert w.store.change_log("client", cid)[-1].who == TEST_PERSON
-        last = security.audit_entries(w.store.db)[-1]
-        assert (last.action, last.record_type, last.client_id, last.person) == (
+        opened = security.audit_entries(w.store.db)[-1]  # reading the clinical record is recorded
+        assert (opened.action, opened.record_type, opened.client_id, opened.person) == (
             "open",
             "client",
             cid,
             TEST_PERSON,
         )
+        w.store.set_archived(cid, True, w.who())
+        assert w.store.change_log("client", cid)[-1].who == TEST_PERSON
+        wrote = security.audit_entries(w.store.db)[-1]  # and so is the write, in the same name
+        assert (wrote.record_type, wrote.client_id, wrote.person) == ("client", cid, TEST_PERSON)
+        assert wrote.id > opened.id and wrote.action != "open"
     finally:
         _close(w)
 
@@ -209,7 +212,9 @@ def test_the_audit_screen_filters_exports_and_names_the_first_broken_entry(qtbot
     total = win.model.rowCount()
     assert total == len(security.audit_entries(store.db))  # loaded once, all of it
     win.select_client(a)
-    assert [win.model.rows[i].person for i in range(win.model.rowCount())] == [TEST_PERSON, DESK]
+    shown_rows = [win.model.rows[i] for i in range(win.model.rowCount())]
+    assert {r.client_id for r in shown_rows} == {a}  # only this client's entries
+    assert [r.person for r in shown_rows if r.action in ("open", "contact details")] == [TEST_PERSON, DESK]
     desk = next(p for p in clinic.people() if p.name == DESK)
     win.select_person(desk.id)
     assert win.model.rowCount() == 1 and "1 of" in win.count.text()
@@ -352,7 +357,7 @@ def test_no_one_logged_in_message_replaces_the_practitioner_box(qtbot, window, s
     assert box is None or not box.isVisible()
 
 
-def test_an_unprotected_file_is_offered_the_protect_form_and_left_untouched_until_it_is_done(
+def test_an_unprotected_file_is_offered_the_protect_form_and_converted_with_its_records(
     qtbot, tmp_path, fast_argon2
 ):
     from PySide6.QtWidgets import QWizard
@@ -375,11 +380,10 @@ def test_an_unprotected_file_is_offered_the_protect_form_and_left_untouched_unti
     page.passphrase.setText(TEST_PASSPHRASE)
     page.passphrase2.setText(TEST_PASSPHRASE)
     qtbot.mouseClick(wiz.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
-    if getattr(accounts, "convert_plaintext", None) is None:  # this branch: the hook says so in words
-        qtbot.waitUntil(
-            lambda: "cannot protect an existing clinic file yet" in page.problem.text(), timeout=WAIT
-        )
-        assert path.read_bytes() == before and not (tmp_path / "abrasio.db.keys").exists()
-    else:  # with the conversion: the recovery key page follows, and the file is encrypted
-        qtbot.waitUntil(lambda: wiz.currentPage() is wiz.recovery_page, timeout=WAIT)
-        assert not cipher.is_plaintext_sqlite(path)
+    # the recovery key page follows, and the file is encrypted
+    qtbot.waitUntil(lambda: wiz.currentPage() is wiz.recovery_page, timeout=WAIT)
+    assert not cipher.is_plaintext_sqlite(path) and path.read_bytes() != before
+    wiz.accept()  # the recovery key was shown: the clinic opens, its records as they were
+    assert wiz.clinic is not None and wiz.clinic.store.count_clients() == 1
+    assert wiz.clinic.person.name == TEST_PERSON
+    wiz.clinic.close()
