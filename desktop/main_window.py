@@ -33,6 +33,7 @@ from device.units import format_vacuum
 
 log = logging.getLogger("abrasio.window")
 
+
 class BackgroundWork(QObject):
     """The whole-file check and backups, on worker threads; results come back as signals (queued to
     the GUI thread). One at a time."""
@@ -806,7 +807,9 @@ class MainWindow(QMainWindow):
         if access.kind == "damaged":
             from desktop.store import backups
 
-            latest = backups.latest_good(self.store.path, self.store.second_backup_folder(), key=self.store.key)
+            latest = backups.latest_good(
+                self.store.path, self.store.second_backup_folder(), key=self.store.key
+            )
             if latest:
                 self._offered_backup = latest.path
                 self.file_banner_button.setText(f"Restore the backup of {backups.describe(latest)}…")
