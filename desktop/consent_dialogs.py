@@ -46,7 +46,7 @@ from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
 from desktop.store import Store, StoreError, now_iso
 from desktop.ui import error_box, field_error, plain, show_errors
-from desktop.widgets import read_only_table, scaled_font, title
+from desktop.widgets import enable, follow_access, read_only_table, scaled_font, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
@@ -447,7 +447,7 @@ class ConsentSettingsDialog(QDialog):
         self.setWindowTitle("Consent forms and records")
         self.resize(760, 560)
         self.forms = QListWidget()
-        self.forms.itemActivated.connect(lambda _i: self.edit())
+        self.forms.itemActivated.connect(lambda _i: self.edit_button.isEnabled() and self.edit())
         self.new_button = QPushButton("New form…")
         self.edit_button = QPushButton("Edit…")
         self.retire_button = QPushButton()
@@ -489,6 +489,7 @@ class ConsentSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         lay = QVBoxLayout(self)
         lay.addWidget(title("Consent forms", "SectionTitle"))
         lay.addWidget(
@@ -498,6 +499,14 @@ class ConsentSettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(buttons)
         self.reload()
+        follow_access(store, self, self._follow_access)
+
+    def _follow_access(self, writable: bool, why: str) -> None:
+        """A read-only file: the forms and settings can be read, not changed (disabled, saying why)."""
+        enable(
+            (self.new_button, self.save_button, self.validity, self.retention, self.planned), writable, why
+        )
+        self._selected()
 
     def reload(self, select_code: str | None = None) -> None:
         self.templates = self.store.consent_templates(include_retired=True)
@@ -511,8 +520,10 @@ class ConsentSettingsDialog(QDialog):
 
     def _selected(self, *_):
         t = self.current()
-        self.edit_button.setEnabled(t is not None)
-        self.retire_button.setEnabled(t is not None)
+        writable = self.store.writable
+        for b in (self.edit_button, self.retire_button):
+            b.setEnabled(t is not None and writable)
+            b.setToolTip("" if writable else self.store.access.reason)
         self.retire_button.setText("Offer again" if t and not t.active else "Stop offering")
 
     def current(self) -> ConsentTemplate | None:

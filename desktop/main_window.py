@@ -235,9 +235,7 @@ class MainWindow(QMainWindow):
         self.recall_action = QAction("&Recall list…", self, shortcut=QKeySequence("Ctrl+R"))
         self.recall_action.triggered.connect(self.open_recall)
         self.erase_action = QAction("&Erase client…", self, triggered=self.erase_client)
-        self.stack.currentChanged.connect(
-            lambda _i: self.erase_action.setEnabled(self.stack.currentWidget() is self.client_page)
-        )
+        self.stack.currentChanged.connect(lambda _i: self._erase_action_follows())
         self.erase_action.setEnabled(False)
         for act in (self.recall_action, self.erase_action):
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -255,6 +253,12 @@ class MainWindow(QMainWindow):
         dlg.open_client.connect(self.show_client)
         dlg.open()
         return dlg
+
+    def _erase_action_follows(self) -> None:
+        """Erasing needs a client on screen and a writable file (read-only: disabled, saying why)."""
+        writable = self.store.writable
+        self.erase_action.setEnabled(writable and self.stack.currentWidget() is self.client_page)
+        self.erase_action.setToolTip("" if writable else self.store.access.reason)
 
     def erase_client(self):
         from desktop.erasure_dialog import EraseClientDialog
@@ -282,7 +286,8 @@ class MainWindow(QMainWindow):
         self.watched_folder.pending.connect(self.client_page.photos.set_inbox)
         self.watched_folder.problem.connect(lambda text: text and self.statusBar().showMessage(text))
         photos = self.menuBar().addMenu("&Photos")
-        photos.addAction(QAction("&Watched folder…", self, triggered=self.choose_watched_folder))
+        self.watched_folder_action = QAction("&Watched folder…", self, triggered=self.choose_watched_folder)
+        photos.addAction(self.watched_folder_action)
         self.compare_action = QAction("&Compare this client's photos…", self, triggered=self._compare_photos)
         photos.addAction(self.compare_action)
         self.export_action = QAction("E&xport client record…", self, triggered=self.export_client)
@@ -569,7 +574,12 @@ class MainWindow(QMainWindow):
     def _access_changed(self, access) -> None:
         """The one place the main window follows the file's read-only mode."""
         writable = access.writable
-        enable((self.list_page.new_button, self.new_client_action), writable, access.reason)
+        enable(
+            (self.list_page.new_button, self.new_client_action, self.watched_folder_action),
+            writable,
+            access.reason,
+        )
+        self._erase_action_follows()
         if writable and self.client_page.client is not None:
             self.show_client(self.client_page.client.id)  # its buttons as the record allows
         else:
