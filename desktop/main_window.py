@@ -249,7 +249,11 @@ class MainWindow(QMainWindow):
     def open_recall(self):
         from desktop.recall_window import RecallDialog
 
-        dlg = RecallDialog(self.store, self)
+        try:
+            dlg = RecallDialog(self.store, self)
+        except StoreError as exc:
+            self.warn("Cannot show the recall list", str(exc))
+            return None
         dlg.open_client.connect(self.show_client)
         dlg.open()
         return dlg
@@ -265,7 +269,14 @@ class MainWindow(QMainWindow):
 
         if self.client_page.client is None:
             return None
-        dlg = EraseClientDialog(self.store, self.client_page.client.id, self.who, self)
+        if not self.store.writable:
+            self.statusBar().showMessage(self.store.access.reason, 10_000)
+            return None
+        try:
+            dlg = EraseClientDialog(self.store, self.client_page.client.id, self.who, self)
+        except StoreError as exc:
+            self.warn("Cannot erase the client", str(exc))
+            return None
         dlg.erased.connect(lambda cid, full: self.show_list() if full else self.show_client(cid))
         dlg.open()
         return dlg
@@ -273,7 +284,11 @@ class MainWindow(QMainWindow):
     def open_consent_settings(self):
         from desktop.consent_dialogs import ConsentSettingsDialog
 
-        dlg = ConsentSettingsDialog(self.store, self.who(), self)
+        try:
+            dlg = ConsentSettingsDialog(self.store, self.who(), self)
+        except StoreError as exc:
+            self.warn("Cannot show the consent forms", str(exc))
+            return None
         dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
         dlg.open()
         return dlg
@@ -324,7 +339,11 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is not self.client_page or self.client_page.client is None:
             QMessageBox.information(self, "Export client record", "Open a client's page first.")
             return None
-        dlg = ExportClientDialog(self.store, self.client_page.client.id, self.who(), self)
+        try:
+            dlg = ExportClientDialog(self.store, self.client_page.client.id, self.who(), self)
+        except StoreError as exc:
+            self.warn("Cannot export the client record", str(exc))
+            return None
         dlg.open()
         return dlg
 

@@ -5,6 +5,7 @@ file cannot be written, and enabled again once it can."""
 from __future__ import annotations
 
 from desktop.consent_dialogs import TemplateEditor
+from desktop.erasure_dialog import EraseClientDialog
 from desktop.main_window import MainWindow
 from desktop.records import Client
 from desktop.store import Store
@@ -39,7 +40,9 @@ def test_later_features_write_controls_follow_the_read_only_mode(qtbot, tmp_path
     try:
         assert not store.writable
         w.show_client(cid)
-        erase, consent, backups_dlg = w.erase_client(), w.open_consent_settings(), w.open_backups()
+        assert w.erase_client() is None  # the menu's action is disabled; called anyway, nothing opens
+        erase = EraseClientDialog(store, cid, w.who, w)  # opened before the file became read-only
+        consent, backups_dlg = w.open_consent_settings(), w.open_backups()
         controls = _controls(w, erase, consent, backups_dlg)
         enabled = [name for name, c in controls.items() if c.isEnabled()]
         assert enabled == [], f"enabled while the file cannot be written: {enabled}"
