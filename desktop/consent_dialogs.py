@@ -39,6 +39,7 @@ from desktop.consent import (
     valid_until,
     validate_template,
 )
+from desktop.discard import AskBeforeDiscarding
 from desktop.erasure import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS
 from desktop.models import _RowsModel
 from desktop.records import fmt_date
@@ -378,7 +379,7 @@ class ConsentCheck(QWidget):
 # -- clinic settings -------------------------------------------------------------------------------
 
 
-class TemplateEditor(QDialog):
+class TemplateEditor(AskBeforeDiscarding, QDialog):
     """Write a consent form, or its next version. Versions already signed stay as they were."""
 
     saved = Signal(object)
@@ -411,6 +412,11 @@ class TemplateEditor(QDialog):
         lay.addWidget(self.body_error)
         lay.addWidget(plain(note, "Hint"))
         lay.addWidget(self.buttons)
+        self._as_opened = (self.title.text(), self.body.toPlainText())
+
+    def has_changes(self) -> bool:
+        """Esc, Cancel or closing asks before a typed form is thrown away (AskBeforeDiscarding)."""
+        return (self.title.text(), self.body.toPlainText()) != self._as_opened
 
     def save(self) -> None:
         errors = validate_template(self.title.text(), self.body.toPlainText())
