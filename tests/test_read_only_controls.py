@@ -59,3 +59,33 @@ def test_later_features_write_controls_follow_the_read_only_mode(qtbot, tmp_path
         w.stop_background_work()
         w.close()
         store.close()
+
+
+def test_the_client_pages_buttons_come_back_after_the_start_up_check(qtbot, tmp_path):
+    """Every start holds writes until the whole file is checked; the client page's Add photos stayed
+    disabled after it, for the whole day (nothing set it again)."""
+    path = tmp_path / "abrasio.db"
+    store = Store.open(path)
+    cid = store.add_client(Client("Ada", "Writer"))
+    store.close()
+
+    store = Store.open(path, full_check=False)
+    w = MainWindow(store, startup=True)
+    qtbot.addWidget(w)
+    page = w.client_page
+    buttons = [page.edit_button, page.archive_button, page.start_button, page.photos.add_button]
+    buttons += [page.consent_section.sign_button, page.series_section.new_button]
+    try:
+        w.show_client(cid)  # shown while the check runs: all disabled
+        assert not store.writable and not any(b.isEnabled() for b in buttons)
+        qtbot.waitUntil(lambda: store.writable, timeout=WAIT)
+        assert [b.text() for b in buttons if not b.isEnabled()] == []
+        assert all(b.toolTip() == "" for b in (page.edit_button, page.photos.add_button))
+
+        w.show_list()  # the same on a client opened afterwards
+        w.show_client(cid)
+        assert [b.text() for b in buttons if not b.isEnabled()] == []
+    finally:
+        w.stop_background_work()
+        w.close()
+        store.close()
