@@ -93,7 +93,7 @@ class BackupsDialog(QDialog):
         self.every.setValue(float(store.setting("backup_every_hours", 4) or 0))
         self.second = QLineEdit(store.setting("backup_second_folder", "") or "")
         self.second.setPlaceholderText("none (a USB drive or a network folder)")
-        choose = QPushButton("Choose…")
+        self.choose_button = choose = QPushButton("Choose…")
         choose.setAutoDefault(False)
         choose.clicked.connect(self._choose_folder)
         form = QFormLayout()
@@ -132,7 +132,9 @@ class BackupsDialog(QDialog):
             store,
             self,
             lambda writable, why: enable(
-                (self.save_button, self.backup_button, self.every, self.second), writable, why
+                (self.save_button, self.backup_button, self.every, self.second, self.choose_button),
+                writable,
+                why,
             ),
         )
         main_window._background.backup_done.connect(lambda *_: self.refresh())

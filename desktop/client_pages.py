@@ -290,8 +290,12 @@ class ClientPage(QWidget):
 
     def apply_access(self) -> None:
         """While the file is read-only, every write control on the page is disabled and says why
-        (when it is writable again, the main window shows the client afresh)."""
+        (when it is writable again, the main window shows the client afresh: the buttons the record
+        decides are set by ``_show_records``, the others enabled here)."""
         if self.store.writable:
+            for button in (self.edit_button, self.archive_button, self.photos.add_button):
+                button.setEnabled(True)
+                button.setToolTip("")
             return
         buttons = [self.edit_button, self.archive_button, self.start_button, self.client_screening_button]
         buttons += [self.consent_section.sign_button, self.photos.add_button]

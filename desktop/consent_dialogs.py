@@ -39,6 +39,7 @@ from desktop.consent import (
     valid_until,
     validate_template,
 )
+from desktop.discard import AskBeforeDiscarding
 from desktop.erasure import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS
 from desktop.models import _RowsModel
 from desktop.records import fmt_date
@@ -46,7 +47,7 @@ from desktop.series import DEFAULT_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS
 from desktop.signature_pad import SignaturePad
 from desktop.store import Store, StoreError, now_iso
 from desktop.ui import error_box, field_error, plain, show_errors
-from desktop.widgets import read_only_table, scaled_font, title
+from desktop.widgets import enable, follow_access, read_only_table, scaled_font, title
 
 RED = "color:#b00020; font-weight:600;"
 AMBER = "color:#8a6500; font-weight:600;"
@@ -378,7 +379,7 @@ class ConsentCheck(QWidget):
 # -- clinic settings -------------------------------------------------------------------------------
 
 
-class TemplateEditor(QDialog):
+class TemplateEditor(AskBeforeDiscarding, QDialog):
     """Write a consent form, or its next version. Versions already signed stay as they were."""
 
     saved = Signal(object)
@@ -411,6 +412,11 @@ class TemplateEditor(QDialog):
         lay.addWidget(self.body_error)
         lay.addWidget(plain(note, "Hint"))
         lay.addWidget(self.buttons)
+        self._as_opened = (self.title.text(), self.body.toPlainText())
+
+    def has_changes(self) -> bool:
+        """Esc, Cancel or closing asks before a typed form is thrown away (AskBeforeDiscarding)."""
+        return (self.title.text(), self.body.toPlainText()) != self._as_opened
 
     def save(self) -> None:
         errors = validate_template(self.title.text(), self.body.toPlainText())
@@ -447,7 +453,7 @@ class ConsentSettingsDialog(QDialog):
         self.setWindowTitle("Consent forms and records")
         self.resize(760, 560)
         self.forms = QListWidget()
-        self.forms.itemActivated.connect(lambda _i: self.edit())
+        self.forms.itemActivated.connect(lambda _i: self.edit_button.isEnabled() and self.edit())
         self.new_button = QPushButton("New form…")
         self.edit_button = QPushButton("Edit…")
         self.retire_button = QPushButton()
@@ -489,6 +495,7 @@ class ConsentSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         lay = QVBoxLayout(self)
         lay.addWidget(title("Consent forms", "SectionTitle"))
         lay.addWidget(
@@ -498,6 +505,14 @@ class ConsentSettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(buttons)
         self.reload()
+        follow_access(store, self, self._follow_access)
+
+    def _follow_access(self, writable: bool, why: str) -> None:
+        """A read-only file: the forms and settings can be read, not changed (disabled, saying why)."""
+        enable(
+            (self.new_button, self.save_button, self.validity, self.retention, self.planned), writable, why
+        )
+        self._selected()
 
     def reload(self, select_code: str | None = None) -> None:
         self.templates = self.store.consent_templates(include_retired=True)
@@ -511,8 +526,10 @@ class ConsentSettingsDialog(QDialog):
 
     def _selected(self, *_):
         t = self.current()
-        self.edit_button.setEnabled(t is not None)
-        self.retire_button.setEnabled(t is not None)
+        writable = self.store.writable
+        for b in (self.edit_button, self.retire_button):
+            b.setEnabled(t is not None and writable)
+            b.setToolTip("" if writable else self.store.access.reason)
         self.retire_button.setText("Offer again" if t and not t.active else "Stop offering")
 
     def current(self) -> ConsentTemplate | None:

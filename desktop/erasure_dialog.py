@@ -17,7 +17,7 @@ from desktop.erasure import describe
 from desktop.records import fmt_date
 from desktop.store import Store, StoreError, backups
 from desktop.ui import error_box, field_error, plain, show_errors
-from desktop.widgets import title
+from desktop.widgets import enable, follow_access, title
 
 
 class EraseClientDialog(QDialog):
@@ -72,6 +72,11 @@ class EraseClientDialog(QDialog):
         lay.addWidget(self.confirm)
         lay.addWidget(self.confirm_error)
         lay.addWidget(self.buttons)
+        follow_access(
+            store,
+            self,
+            lambda writable, why: enable((self.erase_button, self.reason, self.confirm), writable, why),
+        )
 
     def erase(self) -> None:
         problems = {}

@@ -316,9 +316,7 @@ class MainWindow(QMainWindow):
         self.recall_action = QAction("&Recall list…", self, shortcut=QKeySequence("Ctrl+R"))
         self.recall_action.triggered.connect(self.open_recall)
         self.erase_action = QAction("&Erase client…", self, triggered=self.erase_client)
-        self.stack.currentChanged.connect(
-            lambda _i: self.erase_action.setEnabled(self.stack.currentWidget() is self.client_page)
-        )
+        self.stack.currentChanged.connect(lambda _i: self._erase_action_follows())
         self.erase_action.setEnabled(False)
         for act in (self.recall_action, self.erase_action):
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -426,17 +424,34 @@ class MainWindow(QMainWindow):
 
         if self.refuse("see the recall list", Permission.RECALL_LIST):
             return None
-        dlg = RecallDialog(self.store, self)
+        try:
+            dlg = RecallDialog(self.store, self)
+        except StoreError as exc:
+            self.warn("Cannot show the recall list", str(exc))
+            return None
         dlg.open_client.connect(self.show_client)
         dlg.open()
         return dlg
+
+    def _erase_action_follows(self) -> None:
+        """Erasing needs a client on screen and a writable file (read-only: disabled, saying why)."""
+        writable = self.store.writable
+        self.erase_action.setEnabled(writable and self.stack.currentWidget() is self.client_page)
+        self.erase_action.setToolTip("" if writable else self.store.access.reason)
 
     def erase_client(self):
         from desktop.erasure_dialog import EraseClientDialog
 
         if self.client_page.client is None or self.refuse("erase a client", Permission.CLINICAL_EDIT):
             return None
-        dlg = EraseClientDialog(self.store, self.client_page.client.id, self.who, self)
+        if not self.store.writable:
+            self.statusBar().showMessage(self.store.access.reason, 10_000)
+            return None
+        try:
+            dlg = EraseClientDialog(self.store, self.client_page.client.id, self.who, self)
+        except StoreError as exc:
+            self.warn("Cannot erase the client", str(exc))
+            return None
         dlg.erased.connect(lambda cid, full: self.show_list() if full else self.show_client(cid))
         dlg.open()
         return dlg
@@ -446,7 +461,11 @@ class MainWindow(QMainWindow):
 
         if self.refuse("change the clinic's settings", Permission.SETTINGS_EDIT):
             return None
-        dlg = ConsentSettingsDialog(self.store, self.who(), self)
+        try:
+            dlg = ConsentSettingsDialog(self.store, self.who(), self)
+        except StoreError as exc:
+            self.warn("Cannot show the consent forms", str(exc))
+            return None
         dlg.accepted.connect(lambda: self.client_page.client and self.show_client(self.client_page.client.id))
         dlg.open()
         return dlg
@@ -500,7 +519,11 @@ class MainWindow(QMainWindow):
         if self.refuse("export a client's record", Permission.EXPORT_PRINT):
             return None
         cid = self.client_page.client.id
-        dlg = ExportClientDialog(self.store, cid, self.who(), self)
+        try:
+            dlg = ExportClientDialog(self.store, cid, self.who(), self)
+        except StoreError as exc:
+            self.warn("Cannot export the client record", str(exc))
+            return None
         dlg.audit = lambda folder: self.audit("export", "client", cid, client_id=cid, folder=folder)
         dlg.open()
         return dlg
@@ -784,7 +807,12 @@ class MainWindow(QMainWindow):
     def _access_changed(self, access) -> None:
         """The one place the main window follows the file's read-only mode."""
         writable = access.writable
-        enable((self.list_page.new_button, self.new_client_action), writable, access.reason)
+        enable(
+            (self.list_page.new_button, self.new_client_action, self.watched_folder_action),
+            writable,
+            access.reason,
+        )
+        self._erase_action_follows()
         if writable and self.client_page.client is not None:
             self.show_client(self.client_page.client.id)  # its buttons as the record allows
         else:

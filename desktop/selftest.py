@@ -255,36 +255,10 @@ def _probe_text_entry() -> str:
 
 
 def _probe_encryption_library() -> str:
-    """sqlcipher3 loads, encrypts a file and refuses the wrong key."""
-    import sqlcipher3
+    """sqlcipher3 loads, encrypts a file and refuses the wrong key (the SQL is in the store)."""
+    from desktop.store.library_check import probe_sqlcipher
 
-    with tempfile.TemporaryDirectory(prefix="abrasio-selftest-") as tmp:
-        path = str(Path(tmp) / "cipher.db")
-        conn = sqlcipher3.connect(path)
-        conn.execute("PRAGMA key = 'self-test key'")
-        conn.execute("CREATE TABLE t (x TEXT)")
-        conn.execute("INSERT INTO t VALUES ('secret')")
-        conn.commit()
-        version = conn.execute("PRAGMA cipher_version").fetchone()[0]
-        conn.close()
-        if b"secret" in Path(path).read_bytes() or b"SQLite format 3" in Path(path).read_bytes()[:16]:
-            raise RuntimeError("the file was written in clear")
-        conn = sqlcipher3.connect(path)
-        conn.execute("PRAGMA key = 'self-test key'")
-        _expect("read back with the key", conn.execute("SELECT x FROM t").fetchone()[0], "secret")
-        conn.close()
-        conn = sqlcipher3.connect(path)
-        conn.execute("PRAGMA cipher_log_level = NONE")  # the failed decryption is expected: no log
-        conn.execute("PRAGMA key = 'wrong key'")
-        try:
-            conn.execute("SELECT x FROM t").fetchone()
-        except sqlcipher3.DatabaseError:
-            pass
-        else:
-            raise RuntimeError("the wrong key opened the file")
-        finally:
-            conn.close()
-    return f"SQLCipher {version}"
+    return probe_sqlcipher()
 
 
 def _probe_audit_trail() -> str:

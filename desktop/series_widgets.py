@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -19,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.discard import AskBeforeDiscarding
+from desktop.fields import DateField
 from desktop.series import (
     DEFAULT_PLANNED_SESSIONS,
     MAX_INTERVAL_DAYS,
@@ -34,11 +35,7 @@ from desktop.store.sessions import NO_SAMPLES
 from desktop.ui import ask, error_box, field_error, plain, show_errors
 
 
-def _qdate(d: dt.date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-class SeriesPlanDialog(QDialog):
+class SeriesPlanDialog(AskBeforeDiscarding, QDialog):
     """Plan a new series, or change the current one's length, interval or note."""
 
     saved = Signal(int)
@@ -49,10 +46,8 @@ class SeriesPlanDialog(QDialog):
         super().__init__(parent)
         self.store, self.client_id, self.plan, self.who, self.today = store, client_id, plan, who, today
         self.setWindowTitle("Change the series plan" if plan else "New series")
-        self.started = QDateEdit()
-        self.started.setCalendarPopup(True)
-        self.started.setDisplayFormat("d MMM yyyy")
-        self.started.setDate(_qdate(plan.started_on if plan else today))
+        self.started = DateField(today=lambda: today)  # typed as the clinic writes dates, or picked
+        self.started.set_value(plan.started_on if plan else today)
         self.planned = QSpinBox(minimum=1, maximum=MAX_PLANNED_SESSIONS, suffix=" sessions")
         self.planned.setValue(
             plan.planned_sessions
@@ -96,12 +91,19 @@ class SeriesPlanDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(plain(hint, "Hint"))
         lay.addWidget(self.buttons)
+        self._as_opened = self._entered()
+
+    def _entered(self) -> tuple:
+        return (self.started.text(), self.planned.value(), self.interval.value(), self.note.text())
+
+    def has_changes(self) -> bool:
+        """Esc, Cancel or closing asks first when something was changed (AskBeforeDiscarding)."""
+        return self._entered() != self._as_opened
 
     def value(self) -> SeriesPlan:
-        d = self.started.date()
         return SeriesPlan(
             self.client_id,
-            dt.date(d.year(), d.month(), d.day()),
+            self.started.value(),
             self.planned.value(),
             self.interval.value(),
             self.plan.ended_on if self.plan else None,
@@ -111,6 +113,10 @@ class SeriesPlanDialog(QDialog):
 
     def save(self) -> None:
         plan = self.value()
+        if plan.started_on is None:  # empty, or not a date: said at the field, the text kept
+            errors = {"started_on": self.started.error() or "Enter the date the series starts."}
+            show_errors(errors, self.errors, self.fields)
+            return
         errors = validate_plan(plan, self.today, int(self.store.setting("minimum_interval_days", 0)))
         if not errors:
             try:

@@ -78,6 +78,16 @@ def test_a_backup_is_checked_private_listed_and_pruned(tmp_path):
     store.close()
 
 
+def test_two_backups_in_one_second_leave_one(tmp_path):
+    store = _clinic(tmp_path / "abrasio.db")
+    t = dt.datetime(2026, 3, 1, 12, 0, 0)
+    first = take_backup(store.path, now=t)
+    second = take_backup(store.path, now=t)  # the same second: named -2, and the newer
+    assert second.name.endswith("-2.db")
+    assert [b.path for b in list_backups(store.path)] == [second] and not first.exists()
+    store.close()
+
+
 def test_a_backup_that_fails_its_check_is_not_kept(tmp_path, monkeypatch):
     store = _clinic(tmp_path / "abrasio.db")
     monkeypatch.setattr(

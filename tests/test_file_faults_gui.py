@@ -179,6 +179,10 @@ def test_random_page_damage_browsing_every_screen_raises_nothing_and_writes_noth
     w.list_page.refresh()
     for row in range(w.list_page.model.rowCount()):
         w.show_client(w.list_page.model.client_id(row))
+        if w.stack.currentWidget() is w.client_page:  # else it said why in a warning
+            for dlg in (w.erase_client(), w.export_client(), w._compare_photos()):
+                if dlg is not None:
+                    dlg.close()
         for srow in range(min(1, w.client_page.sessions.rowCount())):  # the latest session's review
             review = w.open_session(w.client_page.sessions.session_id(srow))
             if review is not None:  # deletes itself on close
@@ -188,7 +192,7 @@ def test_random_page_damage_browsing_every_screen_raises_nothing_and_writes_noth
                 )
                 review.close()
         w.show_list()
-    for dlg in (w.open_settings(), w.open_backups()):
+    for dlg in (w.open_settings(), w.open_backups(), w.open_recall(), w.open_consent_settings()):
         if dlg is not None:
             dlg.reject()
     written = store.writable

@@ -43,9 +43,9 @@ def import_dialog(qtbot, panel) -> PhotoImportDialog:
     return dlg
 
 
-def stored_blobs(db_path) -> list[tuple[bytes, bytes, str]]:
+def stored_blobs(store) -> list[tuple[bytes, bytes, str]]:
     """What is in the file, through a connection of its own (keyed like the window's: it is encrypted)."""
-    other = Store.connect(db_path)
+    other = Store.connect(store.path, key=store.key)
     try:
         return other.conn.execute("SELECT image, thumb, angle FROM photos ORDER BY id").fetchall()
     finally:
@@ -66,7 +66,7 @@ def test_phone_photo_with_gps_is_stored_without_it(qtbot, window, store, tmp_pat
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=DEADLINE_MS)
     assert path.exists()  # a picture chosen from a folder is the user's: left where it was
 
-    [(image, thumb, angle)] = stored_blobs(store.path)  # the bytes in the database file itself
+    [(image, thumb, angle)] = stored_blobs(store)  # the bytes in the database file itself
     assert angle == "left45"
     for blob in (image, thumb):
         assert metadata_segments(blob) == []
@@ -111,7 +111,7 @@ def test_drop_files_on_the_strip_and_bad_files_say_why(qtbot, window, store, tmp
     with qtbot.waitSignal(dlg.imported, timeout=DEADLINE_MS):
         qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=DEADLINE_MS)
-    assert len(stored_blobs(store.path)) == 1
+    assert len(stored_blobs(store)) == 1
 
 
 def test_same_file_twice_is_not_imported_twice(qtbot, window, store, tmp_path):
@@ -168,7 +168,7 @@ def test_watched_folder_waits_for_a_file_to_finish_then_imports_and_removes_it(
     with qtbot.waitSignal(dlg.imported, timeout=DEADLINE_MS):
         dlg.import_button.click()
     assert not arriving.exists()  # removed only after the commit
-    assert len(stored_blobs(store.path)) == 1
+    assert len(stored_blobs(store)) == 1
     qtbot.waitUntil(lambda: panel.inbox == [], timeout=DEADLINE_MS)
 
 

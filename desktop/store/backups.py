@@ -178,7 +178,11 @@ def prune_backups(db_path: Path, folder: Path, now: dt.datetime | None = None) -
     found = _stamped(db_path, folder)
     automatic = [(t, p) for t, p, note in found if not note]
     kept = keep(t for t, _ in automatic)
-    gone = [p for t, p in automatic if t not in kept]
+    pattern = _pattern(db_path)
+    latest: dict[dt.datetime, Path] = {}  # two backups in one second: the later (``-2``) is the one kept
+    for t, p in sorted(automatic, key=lambda tp: (tp[0], int(pattern.match(tp[1].name).group(2) or 1))):
+        latest[t] = p
+    gone = [p for t, p in automatic if t not in kept or latest[t] != p]
     gone += [p for t, p, note in found if note and (now - t).days > 366]
     for p in gone:
         with contextlib.suppress(FileNotFoundError):

@@ -106,7 +106,8 @@ def inspect_file(path: Path, full: bool = False, key: bytes | None = None) -> _L
             raise DatabaseFileError(
                 f"{path} is an SQLite database, but not one of Abrasio's (it has other tables)."
             )
-        check = checks.quick_check(conn, skip=() if full else (checks.TRACE_TABLE,))
+        skip = () if full else (checks.TRACE_TABLE, *checks.search_index_tables(conn))
+        check = checks.quick_check(conn, skip=skip)
     except DATABASE_ERRORS as exc:
         raise DamagedError(
             f"{path} is damaged or not a database: {exc}. Nothing in it can be read; restore a backup."
