@@ -286,6 +286,7 @@ class ClientPage(QWidget):
         contact = " · ".join(_esc(x) for x in (born, c.phone, c.email) if x)
         self.details.setText(contact or "No contact details recorded.")
         self.archive_button.setText("Restore from archive" if c.archived else "Archive")
+        self._erased = bool(self.store.erasures(c.id))
         self.apply_access()
 
     def apply_access(self) -> None:
@@ -293,8 +294,9 @@ class ClientPage(QWidget):
         (when it is writable again, the main window shows the client afresh: the buttons the record
         decides are set by ``_show_records``, the others enabled here)."""
         if self.store.writable:
+            erased = getattr(self, "_erased", False)  # an erased client's record is kept, not edited
             for button in (self.edit_button, self.archive_button, self.photos.add_button):
-                button.setEnabled(True)
+                button.setEnabled(button is self.photos.add_button or not erased)
                 button.setToolTip("")
             return
         buttons = [self.edit_button, self.archive_button, self.start_button, self.client_screening_button]
@@ -386,6 +388,7 @@ class ClientPage(QWidget):
                 + (f" until {fmt_date(last.keep_until)}." if last.keep_until else ".")
             )
         self.erased_note.setVisible(bool(erasures))
+        self._erased = bool(erasures)
         for b in (self.edit_button, self.archive_button):
             b.setEnabled(not erasures)
         self.start_button.setEnabled(not c.archived and not erasures)

@@ -266,7 +266,7 @@ def _probe_audit_trail() -> str:
     verify; an entry and a record changed behind Abrasio's back (a keyed script) are both caught."""
     from desktop import accounts
     from desktop.records import Client
-    from desktop.store import cipher, security
+    from desktop.store import library_check, security
 
     with tempfile.TemporaryDirectory(prefix="abrasio-selftest-audit-") as tmp:
         clinic = accounts.create_clinic(Path(tmp) / "audit.db", "Self Test", "self-test passphrase 1").clinic
@@ -278,15 +278,7 @@ def _probe_audit_trail() -> str:
             problems = security.verify_records(clinic.store.db)
             if not verdict.ok or problems:
                 raise RuntimeError(f"a clean clinic does not verify: {verdict.message} {problems}")
-            conn = cipher.connect(clinic.store.path, clinic.database_key)
-            try:
-                conn.execute("DROP TRIGGER audit_log_no_update")
-                conn.execute("UPDATE audit_log SET person = 'someone else' WHERE id = 3")
-                conn.execute("DROP TRIGGER seal_clients_au")
-                conn.execute("UPDATE clients SET vacuum_ceiling_kpa = 85 WHERE id = ?", [cid])
-                conn.commit()
-            finally:
-                conn.close()
+            library_check.tamper_behind_abrasios_back(clinic.store.path, clinic.database_key, cid)
             tampered = security.verify_audit(clinic.store.db, clinic.store.protection)
             if tampered.ok or tampered.first_broken != 3:
                 raise RuntimeError(f"an edited audit entry was not caught: {tampered.message}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
+from tests.helpers.people import PLAIN
 from desktop.records import Client
 from desktop.store import Store, backups
 
@@ -22,7 +23,7 @@ def test_backups_settings_drive_the_timer_and_the_list_says_what_each_holds(qtbo
     store.close()
 
     store = Store.open(path, full_check=False)
-    w = MainWindow(store, startup=True)
+    w = MainWindow(store, person=PLAIN, startup=True)
     qtbot.addWidget(w)
     try:
         qtbot.waitUntil(lambda: len(backups.list_backups(path)) == 1, timeout=WAIT)  # the start's

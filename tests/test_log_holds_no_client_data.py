@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop import log as logfile
 from desktop.main_window import MainWindow
+from tests.helpers.people import PLAIN
 from desktop.store import Store, backups
 
 SECRETS = (
@@ -26,7 +27,7 @@ def test_a_days_work_leaves_no_client_data_in_the_log(qtbot, tmp_path):
     path = logfile.setup(tmp_path)
     db = tmp_path / "abrasio.db"
     store = Store.open(db, full_check=False)
-    w = MainWindow(store, startup=True)
+    w = MainWindow(store, person=PLAIN, startup=True)
     qtbot.addWidget(w)
     try:
         qtbot.waitUntil(lambda: store.writable, timeout=10_000)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from desktop.consent_dialogs import TemplateEditor
 from desktop.erasure_dialog import EraseClientDialog
 from desktop.main_window import MainWindow
+from tests.helpers.people import PLAIN
 from desktop.records import Client
 from desktop.store import Store
 
@@ -35,7 +36,7 @@ def test_later_features_write_controls_follow_the_read_only_mode(qtbot, tmp_path
     store.close()
 
     store = Store.open(path, full_check=False)  # writes held until the whole file is checked
-    w = MainWindow(store, startup=True)
+    w = MainWindow(store, person=PLAIN, startup=True)
     qtbot.addWidget(w)
     try:
         assert not store.writable
@@ -70,7 +71,7 @@ def test_the_client_pages_buttons_come_back_after_the_start_up_check(qtbot, tmp_
     store.close()
 
     store = Store.open(path, full_check=False)
-    w = MainWindow(store, startup=True)
+    w = MainWindow(store, person=PLAIN, startup=True)
     qtbot.addWidget(w)
     page = w.client_page
     buttons = [page.edit_button, page.archive_button, page.start_button, page.photos.add_button]

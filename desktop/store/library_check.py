@@ -40,3 +40,19 @@ def probe_sqlcipher() -> str:
         finally:
             conn.close()
     return f"SQLCipher {version}"
+
+
+def tamper_behind_abrasios_back(path, database_key: bytes, client_id: int) -> None:
+    """What ``--self-test`` must catch: someone holding the key changes audit entry #3 and a client's
+    ceiling with a script of their own (no Abrasio functions: the triggers are dropped first)."""
+    from desktop.store import cipher
+
+    conn = cipher.connect(path, database_key)
+    try:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("UPDATE audit_log SET person = 'someone else' WHERE id = 3")
+        conn.execute("DROP TRIGGER seal_clients_au")
+        conn.execute("UPDATE clients SET vacuum_ceiling_kpa = 85 WHERE id = ?", [client_id])
+        conn.commit()
+    finally:
+        conn.close()
