@@ -7,9 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
-from tests.helpers.people import PLAIN
 from desktop.records import Client
 from desktop.store import Store, backups
+from tests.helpers.people import PLAIN
 
 WAIT = 10_000
 

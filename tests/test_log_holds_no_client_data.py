@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop import log as logfile
 from desktop.main_window import MainWindow
-from tests.helpers.people import PLAIN
 from desktop.store import Store, backups
+from tests.helpers.people import PLAIN
 
 SECRETS = (
     "Zebulon",

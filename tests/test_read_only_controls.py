@@ -7,9 +7,9 @@ from __future__ import annotations
 from desktop.consent_dialogs import TemplateEditor
 from desktop.erasure_dialog import EraseClientDialog
 from desktop.main_window import MainWindow
-from tests.helpers.people import PLAIN
 from desktop.records import Client
 from desktop.store import Store
+from tests.helpers.people import PLAIN
 
 WAIT = 10_000
 
