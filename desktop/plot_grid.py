@@ -1,0 +1,64 @@
+"""A horizontal grid for a live graph that redraws 60 times a second.
+
+pyqtgraph's own grid (``showGrid``) extends the axis's tick lines across the view: the axis's bounding
+rectangle then covers the whole plot, and every frame that repaints the curve replays the axis's
+picture (its tick labels included) under it. Profiled in the live view: 56 % of a frame, 5.8 ms.
+This grid is an item in the view itself: the same lines at the same tick values and the same
+transparency, a few cosmetic lines a frame, and it follows the axis when the range or size changes.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtGui import QColor, QPen
+
+
+class LevelGrid(pg.GraphicsObject):
+    """Horizontal lines at the left axis's major and minor ticks, as ``showGrid(y=True, alpha)``."""
+
+    def __init__(self, plot: pg.PlotWidget, alpha: float = 0.25):
+        super().__init__()
+        self._axis = plot.getAxis("left")
+        self._view = plot.getPlotItem().getViewBox()
+        self._alpha = alpha
+        self._lines: list[tuple[QPen, list[float]]] = []
+        self._rect = QRectF()
+        self.setZValue(-80)  # over the set-point band (-90), under the lines and the curve (0)
+        plot.addItem(self, ignoreBounds=True)
+        self._view.sigRangeChanged.connect(self._follow)
+        self._view.sigResized.connect(self._follow)
+        self._follow()
+
+    def _follow(self, *_args) -> None:
+        """The axis's ticks for the view's range and height now, as pyqtgraph's grid draws them."""
+        (x0, x1), (y0, y1) = self._view.viewRange()
+        height = max(self._view.height(), 1.0)
+        self.prepareGeometryChange()
+        self._rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self._lines = []
+        colour = self._axis.pen().color()
+        for i, (_spacing, values) in enumerate(self._axis.tickValues(y0, y1, height)):
+            # AxisItem.generateDrawSpecs: fainter for each finer level, and for crowded ticks
+            alpha = 255 / (i + 1) * self._alpha * min(max(0.05 * height / (len(values) + 1), 0.0), 1.0)
+            c = QColor(colour)
+            c.setAlpha(int(alpha))
+            pen = QPen(c)
+            pen.setCosmetic(True)
+            pen.setWidth(1)
+            self._lines.append((pen, [v for v in values if y0 <= v <= y1]))
+        self.update()
+
+    def levels(self) -> list[list[float]]:
+        """The values drawn, major ticks first."""
+        return [values for _pen, values in self._lines]
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, p, *_args) -> None:
+        x0, x1 = self._rect.left(), self._rect.right()
+        for pen, values in self._lines:
+            p.setPen(pen)
+            for y in values:
+                p.drawLine(QLineF(x0, y, x1, y))
