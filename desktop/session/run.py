@@ -485,6 +485,11 @@ class SessionRun:
         self.recorder.save_notes(notes)
 
     # -- what the window draws -----------------------------------------------------------------
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes when there is something new to draw: samples taken, an alarm raised or changed."""
+        return self.samples_received, self._alarms_version
+
     def status(self) -> str:
         """Why there is no usable reading ("" when there is one), in words shown in full."""
         if self._wrong is not None:
