@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop import __version__
 from desktop.client_form import ClientDialog
 from desktop.client_pages import ClientListPage, ClientPage
+from desktop.preload import preload_session_views
 from desktop.resources import resource_path
 from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
@@ -171,6 +172,8 @@ class MainWindow(QMainWindow):
         elif store.writable:
             self._file_ready()
         self.list_page.focus_search()  # a keyboard user starts typing a name
+        # the first session's code (pyqtgraph, the outputs), off the GUI thread before Start is pressed
+        QTimer.singleShot(0, preload_session_views)
 
     # -- helpers -----------------------------------------------------------------------------------
     def who(self) -> str:
