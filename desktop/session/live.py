@@ -132,6 +132,10 @@ class LiveSessionWindow(QMainWindow):
         self._alarm_regions: dict[int, pg.LinearRegionItem] = {}
         self._alarms_version = -1
         self.snap: Snapshot | None = None
+        # The snapshot's samples and the curve's points, in arrays kept for the whole session: a frame
+        # allocates nothing the size of the graph (np.empty: memory is taken as the graph fills).
+        cap = run.ring.capacity
+        self._snap_buffers = (np.empty(cap), np.empty(cap))
         self._px: np.ndarray | None = None  # the curve's points, reused frame to frame (_peaks)
         self._pv: np.ndarray | None = None
         self._ended_signal = _Ended(self)
@@ -436,7 +440,7 @@ class LiveSessionWindow(QMainWindow):
         """Draw the run's snapshot now: the graph, the alarm banner, the readout's colour and the
         sound always; with ``words``, also the figures (a number that changes 60 times a second
         cannot be read: 10 times is what a monitor's readout does, at a sixth of the cost)."""
-        snap = self.run.snapshot(self.window_s)
+        snap = self.run.snapshot(self.window_s, out=self._snap_buffers)
         self.snap = snap
         self._remember_port_once()
         x, v = self._peaks(snap.x, snap.v)
