@@ -1,7 +1,7 @@
 """Everything the benchmarks know about the live session's insides, in one place.
 
 The live window is a view of a ``SessionRun`` (desktop/session/run.py): the run evaluates samples on
-its own thread, the window draws the run's snapshot 30 times a second. The measures drive and observe
+its own thread, the window draws the run's snapshot up to 60 times a second. The measures drive and observe
 both only through ``LiveAdapter``, so when either changes this file follows and the measures stay as
 they are. What a measure needs:
 
@@ -101,9 +101,7 @@ class LiveAdapter:
                 if snap is not None and len(snap.x):
                     self._newest_drawn_x = snap.t + float(snap.x[-1])
 
-            window.frame = drawn
-            window.timer.timeout.disconnect()
-            window.timer.timeout.connect(drawn)
+            window.frame = drawn  # the window's frame timer calls self.frame(): this one
             plot = window.plot
             self._plot_painter = _PaintTimer(plot.viewport(), plot.viewportEvent, self._plot_painted)
         self._paint_cbs.append(callback)
@@ -173,6 +171,8 @@ class LiveAdapter:
         self.window.timer.stop()
         self.run.stop()
         self.run.link.close()
+        ring = self.run.ring  # what the link delivered meanwhile (host times) goes: the measure's own
+        ring.n = ring.end = 0  # samples, at its clock's session times, are all the graph shows
 
     def push_to_graph(self, t, v) -> None:
         """Samples at session times ``t`` straight into what the graph draws."""

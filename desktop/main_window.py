@@ -24,6 +24,7 @@ from desktop import __version__
 from desktop.accounts import Clinic, Permission, Person
 from desktop.client_form import ClientDialog
 from desktop.client_pages import ClientListPage, ClientPage
+from desktop.preload import preload_session_views
 from desktop.resources import resource_path
 from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
             self._file_ready()
         self._person_changed()
         self.list_page.focus_search()  # a keyboard user starts typing a name
+        # the first session's code (pyqtgraph, the outputs), off the GUI thread before Start is pressed
+        QTimer.singleShot(0, preload_session_views)
 
     # -- who is using Abrasio ------------------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontInfo
 
 from desktop.records import Client
@@ -193,3 +194,23 @@ def test_a_port_is_remembered_only_once_it_delivered_samples(qtbot, window, stor
         lambda: (store.setting("last_handpiece") or {}).get("url") == window.handpiece_url, timeout=WAIT
     )
     assert live.samples_received > 0
+
+
+def test_the_grid_marks_the_axis_levels_and_follows_a_unit_change(qtbot, window, store, session_id):
+    live = window._open_live(session_id, {"url": "sim://?rate=200&auto=0&seed=3"})
+    qtbot.waitExposed(live)
+    view = live.plot.getPlotItem().getViewBox()
+
+    def row(value: float) -> int:  # the viewport's pixel row of a vacuum level
+        return round(live.plot.mapFromScene(view.mapViewToScene(QPointF(-15.0, value))).y())
+
+    major = live.grid.levels()[0]
+    assert [v for v in (10.0, 20.0, 30.0, 40.0) if v in major] == [10.0, 20.0, 30.0, 40.0]  # kPa, 0-45
+    image = live.plot.grab().toImage()
+    x = live.plot.width() // 2
+    band = image.pixelColor(x, row(22.5))  # between two levels: the set-point band only
+    assert band == image.pixelColor(x, row(22.5) - 1) == image.pixelColor(x, row(22.5) + 1)
+    assert any(image.pixelColor(x, row(20.0) + d) != band for d in (-1, 0, 1))  # a line at 20
+    change_unit(window, "mmHg")  # 45 kPa is 338 mmHg: the grid follows the axis's new levels
+    qtbot.waitUntil(lambda: max(live.grid.levels()[0]) >= 300, timeout=WAIT)
+    assert 20.0 not in live.grid.levels()[0]

@@ -93,7 +93,8 @@ class AlarmView:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the window draws this frame. Its arrays are its own (read-only) copies."""
+    """What the window draws this frame. Its arrays are its own (read-only) copies, or the caller's
+    buffers when it gave ``snapshot`` some (valid until its next snapshot)."""
 
     t: float  # session time now
     x: np.ndarray  # sample times relative to now (s, ≤ 0); NaN vacuum marks a gap
@@ -493,6 +494,11 @@ class SessionRun:
         self.recorder.save_notes(notes)
 
     # -- what the window draws -----------------------------------------------------------------
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes when there is something new to draw: samples taken, an alarm raised or changed."""
+        return self.samples_received, self._alarms_version
+
     def status(self) -> str:
         """Why there is no usable reading ("" when there is one), in words shown in full."""
         if self._wrong is not None:
@@ -509,14 +515,24 @@ class SessionRun:
             return "no signal"
         return ""
 
-    def snapshot(self, window_s: float = 30.0) -> Snapshot:
+    def snapshot(self, window_s: float = 30.0, out: tuple[np.ndarray, np.ndarray] | None = None) -> Snapshot:
+        """What to draw now. ``out``: two arrays of ``ring.capacity`` the caller keeps, into which the
+        sample times and values are copied (a window drawing 60 times a second then allocates no
+        arrays of the window's size); without it, new arrays."""
         with self._lock:
             t = self.now()
             x, v = self.ring.since(t - window_s - 1.0)
-            x = x - t
-            v = v.copy()
-            x.flags.writeable = False
-            v.flags.writeable = False
+            if out is None:
+                x = x - t
+                v = v.copy()
+                x.flags.writeable = False
+                v.flags.writeable = False
+            else:
+                n = len(x)
+                xo, vo = out[0][:n], out[1][:n]
+                np.subtract(x, t, out=xo)
+                vo[:] = v
+                x, v = xo, vo
             status = self.status()
             readout = float(self._recent.mean()) if len(self._recent) and not status else None
             views = tuple(self._view(a) for a in self.engine.alarms)
