@@ -43,26 +43,54 @@ def test_a_frame_allocates_nothing_the_size_of_the_graph(qtbot, window, store):
     assert float(live.snap.x[-1]) <= 0 and len(live.snap.x) >= 30_000 - 1
 
 
-def test_frames_follow_the_samples(qtbot, window, store):
-    """Samples arriving: about 60 frames a second; none arriving: a third of that."""
+def test_a_tick_draws_at_once_when_something_is_new_and_only_at_the_idle_rate_otherwise(qtbot, window, store):
+    """The frame pacing, on a fake clock: new samples or alarms are drawn at the next 16 ms tick (sample
+    to screen is one frame); with nothing new, a frame every IDLE_MS only (the trace scrolls, the clock
+    runs) — not 60 a second for nothing. Figures refresh at most every WORDS_MS, an alarm's at once."""
+    from types import SimpleNamespace
+
+    from desktop.session import live as live_module
+
     live = _live_with_30_s_of_samples(qtbot, window, store)
-    frames = []
-    frame = live.frame
-
-    def counted(*args, **kwargs):
-        frames.append(live.run.samples_received)
-        frame(*args, **kwargs)
-
-    live.frame = counted
-    qtbot.waitUntil(lambda: live.samples_received > 0, timeout=WAIT)
-    frames.clear()
-    qtbot.wait(1000)  # a rate: frames over one second (no condition to wait on)
-    moving = len(frames)
+    live.timer.stop()
     live.run.stop()
-    live.run.link.close()  # nothing new any more
-    qtbot.wait(300)
-    frames.clear()
-    qtbot.wait(1000)
-    still = len(frames)
-    assert moving >= 40, moving  # ~62 on an idle machine; a loaded one drops some
-    assert still <= 25, still  # 20 a second: the trace scrolls, the clock runs
+    live.run.link.close()
+    clock = [1000.0]
+    fake = SimpleNamespace(version=(1, 0), step=lambda: None)
+    drawn: list[bool] = []
+    real_run, real_time = live.run, live_module.time
+
+    def frame(words: bool = True) -> None:  # the drawing itself is the other tests' business
+        drawn.append(words)
+        if words:
+            live._words_at = clock[0]
+
+    live.frame = frame
+    live.run, live_module.time = fake, SimpleNamespace(monotonic=lambda: clock[0])
+    try:
+
+        def tick(dt: float) -> None:
+            clock[0] += dt
+            live._tick()
+
+        tick(0.016)
+        assert len(drawn) == 1  # the first tick draws
+        tick(0.016)
+        tick(0.016)
+        assert len(drawn) == 1  # nothing new, inside IDLE_MS: no frame
+        fake.version = (2, 0)  # samples arrived
+        tick(0.016)
+        assert len(drawn) == 2 and drawn[-1] is False  # drawn at once; the figures wait for WORDS_MS
+        fake.version = (2, 1)  # an alarm changed
+        tick(0.016)
+        assert len(drawn) == 3 and drawn[-1] is True  # drawn at once, with its words
+        idle = live_module.IDLE_MS / 1000
+        tick(idle - 0.017)
+        assert len(drawn) == 3
+        tick(0.018)
+        assert len(drawn) == 4  # nothing new for IDLE_MS: one frame, so the trace still scrolls
+        fake.version = (3, 1)
+        tick(live_module.WORDS_MS / 1000 + 0.001)
+        assert drawn[-1] is True  # samples after WORDS_MS: the figures are refreshed too
+    finally:
+        live.run, live_module.time = real_run, real_time
