@@ -24,9 +24,10 @@ class Watch:  # which thread imports pyqtgraph (and finds nothing: the real find
 app = QApplication([])
 from desktop.main_window import MainWindow
 from desktop.store import Store
+from tests.helpers.people import PLAIN
 assert "pyqtgraph" not in sys.modules, "imported before the main window"
 sys.meta_path.insert(0, Watch())
-window = MainWindow(Store.open(sys.argv[1]))
+window = MainWindow(Store.open(sys.argv[1]), person=PLAIN)
 window.show()
 poll = QTimer(interval=20)
 poll.timeout.connect(lambda: "desktop.session_outputs" in sys.modules and app.quit())

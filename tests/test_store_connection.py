@@ -63,7 +63,7 @@ def test_a_clinical_record_commits_with_full_even_on_the_sample_stream(store):
         assert not any("synchronous" in s for s in seen)  # the sample stream stays NORMAL
         seen.clear()
         stream.save_notes(sid, {"notes": "typed during the session"})
-        begin = seen.index("BEGIN")
+        begin = seen.index("BEGIN IMMEDIATE")  # the write lock first: a writer waits, never reads stale
         assert seen[begin - 1] == "PRAGMA synchronous = FULL"
         assert seen[-1] == "PRAGMA synchronous = NORMAL"  # back to NORMAL after the commit
         assert stream.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
@@ -133,3 +133,35 @@ def test_an_error_without_a_code_is_a_bug(store):
     store.close()
     with pytest.raises(StoreBugError, match="closed database"):
         store.client(1)
+
+
+def test_a_write_that_reads_first_waits_for_another_writer_instead_of_failing(store):
+    """Every store write takes the write lock first (BEGIN IMMEDIATE). With a deferred BEGIN, a write
+    that reads before it writes cannot wait: the recorder committing in between made SQLite refuse it at
+    once ("database is locked") — seen as a failed 'new client' during a session under load."""
+    import threading
+
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def recorder_like_writer():
+        other = Store.connect(store.path)
+        try:
+            started.set()
+            other.add_client(Client("Other", "Writer"))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=recorder_like_writer)
+    with store._write() as db:
+        db.execute("SELECT count(*) FROM clients").fetchone()  # this transaction reads first
+        thread.start()
+        started.wait(5)
+        thread.join(0.5)  # with a deferred BEGIN the other connection commits here
+        store.add_client(Client("Reads", "First"))  # then this write would be refused
+    thread.join(10)
+    assert not thread.is_alive() and errors == []
+    assert {c.first_name for c in store.search_clients("Writer")} == {"Other"}
+    assert store.search_clients("First")

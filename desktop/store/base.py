@@ -176,12 +176,27 @@ class StoreBase:
         ``synchronous=FULL`` even on a connection made for the sample stream (NORMAL)."""
         if not self.access.writable:
             raise ReadOnlyError(self.access.reason)
-        upgrade = clinical and self.synchronous != "FULL" and not self.conn.in_transaction
+        own = not self.conn.in_transaction
+        upgrade = clinical and self.synchronous != "FULL" and own
         if upgrade:
             self.conn.execute("PRAGMA synchronous = FULL")
         try:
-            with self.db.atomic() as db:
-                yield db
+            if not own:  # nested: a savepoint inside the caller's transaction
+                with self.db.atomic() as db:
+                    yield db
+                return
+            # BEGIN IMMEDIATE takes the write lock first, waiting (busy timeout) for another writer to
+            # finish. A deferred BEGIN that reads before it writes cannot wait: if the recorder commits
+            # in between, SQLite refuses the write at once ("database is locked", a stale snapshot).
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                with self.db.atomic() as db:  # a savepoint: sqlite-utils sees a transaction open
+                    yield db
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                raise
+            self.conn.commit()
         finally:
             if upgrade:
                 self.conn.execute(f"PRAGMA synchronous = {self.synchronous}")
