@@ -278,3 +278,29 @@ def test_a_complete_header_that_is_not_a_frame_is_skipped_at_once():
     dec = p.FrameDecoder(clock=lambda: 1.0)
     assert dec.feed(b"\xa5\x5a\xff\x00") == []
     assert dec.stats.bytes_skipped == 4
+
+
+def test_zero_and_negative_vacuum_encode_as_zero_and_the_flags_can_all_be_off():
+    """Catches the encoder's clamp floor moved off zero and a flag set when it is off: the simulator
+    and the replay tools encode through it."""
+    out, _ = decode_all(
+        p.encode_sample(1, 0, 0.0, pump=False, contact=False) + p.encode_sample(2, 1000, -3.0, pump=False)
+    )
+    assert [(s.vacuum_kpa, s.pump, s.contact, s.mode) for s in out] == [
+        (0.0, False, False, p.MODE_DIAMOND),
+        (0.0, False, True, p.MODE_DIAMOND),
+    ]
+
+
+def test_damage_counters_add_up_over_separate_damage_and_one_resync_each():
+    """Catches counters overwritten instead of added (CRC failures, resyncs, bad frames), and a
+    resync counted again on every good frame after it."""
+    bad_crc = bytearray(p.encode_sample(1, 0, 1.0))
+    bad_crc[-1] ^= 0x01
+    bad_hello = p.frame(p.T_HELLO, bytes((1, 0xE8, 0x03, 5)) + b"AB")
+    good = [p.encode_sample(s, s * 1000, 1.0) for s in range(2, 9)]
+    data = bytes(bad_crc) + good[0] + good[1] + bytes(bad_crc) + good[2] + good[3] + good[4]
+    data += bad_hello + good[5] + bad_hello + good[6]
+    out, stats = decode_all(data)
+    assert [s.seq for s in out] == [2, 3, 4, 5, 6, 7, 8]
+    assert (stats.crc_failures, stats.resyncs, stats.bad_frames) == (2, 2, 2)
