@@ -1,6 +1,7 @@
 """The alarm engine over simulated physics and a fake clock (no real time passes)."""
 
 import numpy as np
+import pytest
 
 from desktop.session.alarms import AlarmEngine
 from device.simulator import HandpieceModel
@@ -238,3 +239,51 @@ def test_passes_beyond_the_plan_raise_a_medium_alarm():
     assert engine.active() == []
     assert all(a.ended >= a.started for a in engine.alarms)
     assert engine.passes(5.0, {"cheeks": 9}, None, names) == []  # no plan, no alarm
+
+
+def test_an_area_without_a_display_name_is_named_by_its_code():
+    """Catches the passes message saying 'None 4 of 3' for an area the names do not know."""
+    engine = AlarmEngine(ceiling_kpa=30)
+    (alarm,) = engine.passes(2.0, {"neck": 4}, 3, {})
+    assert alarm.message == "Passes beyond the plan: neck 4 of 3"
+
+
+def test_a_replug_restarts_the_50_ms_confirmation_of_over_the_ceiling():
+    """Catches reset_contact leaving the above-ceiling start broken: 30 ms above before a replug and
+    30 ms after are not 50 ms continuously above; 50 ms after it are, and the alarm starts then."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    t = feed_const(engine, 0.0, 0.030, 35.0)
+    engine.reset_contact()
+    t = feed_const(engine, t + 0.6, 0.030, 35.0)
+    assert engine.alarms == []
+    t = feed_const(engine, t, 0.030, 35.0)
+    (alarm,) = engine.alarms
+    assert alarm.kind == "over_ceiling" and alarm.started == pytest.approx(0.63)
+
+
+def test_a_dip_cut_by_a_gap_is_not_a_stroke():
+    """Catches a gap (replug) that leaves the stroke detector in a dip: the first reading after it
+    would complete a 'stroke' that never happened, and a held-still tip would not raise dwell."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 1.0, 24.0)
+    t = feed_const(engine, t, 0.1, 20.0)  # the dip of a stroke begins…
+    feed_const(engine, t + 0.6, 0.5, 24.0)  # …and the samples stop for 0.6 s, then come back level
+    assert engine.strokes.strokes == 0
+
+
+def test_an_alarm_record_is_what_the_store_and_the_spill_file_get():
+    """Catches a renamed or missing field in the record saved for each alarm change."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    feed_const(engine, 1.0, 0.1, 31.5)
+    engine.acknowledge(1.2, "2026-11-25T10:00:00+01:00", "Dr K")
+    (alarm,) = engine.alarms
+    assert alarm.record() == {
+        "priority": "high",
+        "kind": "over_ceiling",
+        "message": "Vacuum above this client's ceiling",
+        "started": 1.0,
+        "ended": None,
+        "peak_kpa": 31.5,
+        "acknowledged_at": "2026-11-25T10:00:00+01:00",
+        "acknowledged_by": "Dr K",
+    }
