@@ -287,3 +287,39 @@ def test_an_alarm_record_is_what_the_store_and_the_spill_file_get():
         "acknowledged_at": "2026-11-25T10:00:00+01:00",
         "acknowledged_by": "Dr K",
     }
+
+
+def test_a_third_handpiece_replaces_the_wrong_device_alarm_and_the_right_one_ends_it():
+    """Catches the wrong-device alarm keeping the first stranger's words when another one answers,
+    or not ending: each other handpiece is its own high alarm, and the session's own ends it."""
+    engine = AlarmEngine(ceiling_kpa=30)
+    (first,) = engine.device(1.0, "Another handpiece: A")
+    assert engine.device(2.0, "Another handpiece: A") == []  # the same one: nothing changes
+    ended, started = engine.device(3.0, "Another handpiece: B")
+    assert ended is first and first.ended == 3.0
+    assert started.message == "Another handpiece: B" and started.priority == "high" and started.started == 3.0
+    (gone,) = engine.device(4.0, None)
+    assert gone is started and gone.ended == 4.0 and engine.active() == []
+
+
+def test_link_alarm_words_with_and_without_a_reason():
+    """Catches the link alarms' words changed, a reason shown as '()' when there is none, a reason
+    cut at the wrong length, and the defaults of tick() (connecting since the start, no reason)."""
+    engine = AlarmEngine(ceiling_kpa=30)
+    assert engine.tick(1.99, "connecting") == []
+    (alarm,) = engine.tick(2.0, "connecting")
+    assert alarm.text == "* Handpiece not connected"
+    engine = AlarmEngine(ceiling_kpa=30)
+    (alarm,) = engine.tick(2.0, "connecting", 0.0, None, reason="x" * 200)
+    assert alarm.message == ("Handpiece not connected (" + "x" * 200)[:120] and len(alarm.message) == 120
+    (ended, gone) = engine.tick(3.0, "disconnected", 3.0, None)
+    assert ended is alarm and gone.text == "* Handpiece disconnected — reconnecting"
+
+
+def test_a_sample_at_the_instant_of_the_connect_counts_for_that_connection():
+    """Catches a sample stamped exactly when the link connected being ignored: the alarm must be
+    'no signal' 1 s after it, not wait for the 2 s connect grace."""
+    engine = AlarmEngine(ceiling_kpa=30)
+    assert engine.tick(2.0, "connected", 1.0, 1.0) == []
+    (alarm,) = engine.tick(2.5, "connected", 1.0, 1.0)
+    assert alarm.message == "No signal from the handpiece"

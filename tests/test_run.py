@@ -470,3 +470,71 @@ def test_accepting_the_other_device_starts_a_segment_without_calling_held_sample
     assert snap.status == "" and snap.wrong_device is None and snap.device == "Other H-9, serial SN-2"
     assert run.lost == 0 and run.held_out == 1000  # held out, not lost
     assert len(run.disconnections) == 1 and np.isnan(snap.v).sum() == 1  # the segment boundary: a gap
+
+
+def test_the_summary_and_the_snapshot_say_exactly_what_happened(make):
+    """Catches any summary or snapshot field dropped, renamed, miscounted or rounded differently
+    (the stored summary is the session's record; the snapshot is all the window draws): a surge of
+    521 ms to 35.123 kPa, a lift, link losses, a replug of 1.07 s that missed 1,000 samples."""
+    import time
+
+    run, link, clock = make(dwell_s=60)
+    link.connect()
+    play(run, link, clock, 1.0, vacuum=25.0)
+    play(run, link, clock, 0.54, vacuum=lambda t: np.where(t <= 1.5215, 35.123, 25.0))
+    play(run, link, clock, 0.5, vacuum=20.0, contact=False)
+    run.drop_marker("m")
+    link.frames_lost = 7
+    link.crc = 3
+    play(run, link, clock, 0.12, vacuum=22.0)
+    link.unplug()
+    run.step()
+    assert run.snapshot().link_text == "disconnected (device reports readiness to read but returned no data)"
+    idle(run, clock, 1.05)
+    link.seq += 1000  # the device went on counting while unplugged
+    link.device_t += 1.05
+    link.connect()
+    play(run, link, clock, 0.5, vacuum=26.0)
+
+    assert run.summary() == {
+        "duration_s": 3.7,
+        "samples": 2660,
+        "lost": 1007,
+        "mean_kpa": 27.51,  # (1000×25 + 521×35.123 + 19×25 + 120×22 + 500×26) / 2160 in contact
+        "peak_kpa": 35.12,
+        "above_ceiling_s": 0.52,  # 521 samples 1 ms apart
+        "contact_s": 2.3,  # 2.258: the lift is not contact
+        "strokes": 0,
+        "alarms": 3,
+        "alarms_by_priority": {"high": 1, "low": 2},
+        "markers": 1,
+        "reconnects": 1,
+        "disconnections": [[2.2, 1.1]],  # at 2.16 s, 1.07 s without samples
+        "held_out": 0,
+        "device": "Abrasio H-2, serial SN-1",
+        "segments": 1,
+    }
+    snap = run.snapshot()
+    assert snap.t == pytest.approx(3.71)
+    assert len(snap.x) == len(snap.v) == 2661  # every sample, and one NaN for the replug's gap
+    assert snap.x[0] == pytest.approx(-3.709) and snap.x[-1] == pytest.approx(0.0, abs=1e-9)
+    assert not snap.x.flags.writeable and not snap.v.flags.writeable
+    assert snap.v[-1] == 26.0 and np.isnan(snap.v).sum() == 1
+    assert run.snapshot(window_s=1.0).x[0] == pytest.approx(-2.0)  # the window and a second more
+    at = time.strftime("%H:%M", time.localtime(1_790_001_000.0 + 1.001))  # wall clock at the start
+    assert (snap.readout_kpa, snap.status, snap.over_ceiling) == (26.0, "", False)
+    assert snap.banner.kind == "over_ceiling" and snap.banner.latched and not snap.banner.acknowledged
+    assert snap.banner_text == f"*** above the ceiling for 0.5 s at {at} — acknowledge (A)"
+    assert (snap.banner.started, snap.banner.ended) == (pytest.approx(1.001), pytest.approx(1.522))
+    assert snap.banner.peak_kpa == 35.123 and snap.banner.acknowledged_by is None
+    assert [(a.kind, a.priority, a.active) for a in snap.alarms] == [
+        ("over_ceiling", "high", False),
+        ("losing_frames", "low", True),
+        ("disconnected", "low", False),
+    ]
+    assert snap.showing == 2 and snap.alarms_version == 5  # latched + losing samples; 5 changes
+    assert snap.markers == ((1, pytest.approx(2.04), "m"),)
+    assert snap.contact_s == pytest.approx(2.258) and snap.strokes == 0
+    assert snap.peak_kpa == 35.123 and snap.mean_kpa == pytest.approx(59414.083 / 2160)
+    assert (snap.link_text, snap.lost, snap.crc_failures, snap.audio_paused_s) == ("connected", 1007, 3, 0)
+    assert (snap.wrong_device, snap.device, snap.ended) == (None, "Abrasio H-2, serial SN-1", False)
