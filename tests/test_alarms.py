@@ -323,3 +323,51 @@ def test_a_sample_at_the_instant_of_the_connect_counts_for_that_connection():
     assert engine.tick(2.0, "connected", 1.0, 1.0) == []
     (alarm,) = engine.tick(2.5, "connected", 1.0, 1.0)
     assert alarm.message == "No signal from the handpiece"
+
+
+def test_losing_samples_overtime_and_not_recording_have_their_words_and_times():
+    """Catches the technical and overtime alarms' words changed, stamped without their time, never
+    started (not recording to disk), and 'no signal' raised at exactly 1 s instead of after it."""
+    engine = AlarmEngine(ceiling_kpa=30, planned_s=60)
+    assert engine.tick(2.0, "connected", 0.0, 1.0) == []  # exactly 1 s after the last sample: not yet
+    (loss,) = engine.tick(3.0, "connected", 0.0, 2.99, recent_loss=True)
+    assert (loss.kind, loss.text, loss.started) == ("losing_frames", "* Handpiece link is losing samples", 3.0)
+    ended, over = engine.tick(60.5, "connected", 0.0, 60.49)
+    assert ended is loss and loss.ended == 60.5
+    assert (over.kind, over.text, over.started) == ("overtime", "** Treatment has run past the planned time", 60.5)
+    (rec,) = engine.tick(61.0, "connected", 0.0, 60.99, recording_error="disk full")
+    assert (rec.kind, rec.text, rec.started) == ("recording", "* Not recording to disk: disk full", 61.0)
+    (rec_ended,) = engine.tick(62.0, "connected", 0.0, 61.99)
+    assert rec_ended is rec and rec.ended == 62.0
+
+
+def test_a_gradual_stroke_at_five_samples_a_second_is_counted():
+    """Catches the per-sample cap on the plateau's decay (0.1 s) raised: at 5 samples/s (a slow text
+    sensor) the plateau would sink with a stroke's gradual dip, the stroke would not count, and
+    dwell would sound while the tip glides."""
+    from desktop.session.alarms import StrokeDetector
+
+    det = StrokeDetector()
+    for i, v in enumerate([24.0] * 5 + [23.0, 21.8, 24.0] + [24.0] * 3):
+        det.feed(i * 0.2, v, True)
+    assert det.strokes == 1 and det.last_stroke == pytest.approx(1.4)
+
+
+def test_samples_exactly_half_a_second_apart_are_still_continuous_contact():
+    """Catches the gap limit moved from 'more than 0.5 s' to 'at least': contact (and dwell) would
+    restart at every 0.5 s step of a 2-samples/s sensor. Times in exact binary fractions."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    feed_const(engine, 0.0, 4.0, 24.0, rate=2)  # 0, 0.5, 1.0 … 3.5 s
+    (alarm,) = engine.alarms
+    assert alarm.kind == "dwell" and alarm.started == 3.5  # the first sample more than 3 s on
+
+
+def test_a_dip_cut_by_lifting_the_tip_is_not_a_stroke():
+    """Catches lifting the tip leaving the stroke detector in a dip: the first reading back on the
+    skin would complete a stroke that never happened."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 1.0, 24.0)
+    t = feed_const(engine, t, 0.1, 20.0)  # the dip of a stroke begins…
+    t = feed_const(engine, t, 0.05, 0.5, contact=False)  # …the tip is lifted…
+    feed_const(engine, t, 0.3, 24.0)  # …and put back at once
+    assert engine.strokes.strokes == 0
