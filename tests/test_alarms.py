@@ -373,3 +373,43 @@ def test_a_dip_cut_by_lifting_the_tip_is_not_a_stroke():
     t = feed_const(engine, t, 0.05, 0.5, contact=False)  # …the tip is lifted…
     feed_const(engine, t, 0.3, 24.0)  # …and put back at once
     assert engine.strokes.strokes == 0
+
+
+def test_a_drop_longer_than_a_stroke_is_a_change_of_level_and_dwell_goes_on():
+    """The bug mutation testing found: after max_dip_s the detector closed the dip and re-armed a
+    new one at once, so a vacuum drop of 1.1-1.9 s counted as a stroke when it recovered, and a tip
+    held still had its dwell alarm ended by a stroke that never was."""
+    from desktop.session.alarms import StrokeDetector
+
+    for drop_s in (1.1, 1.5, 1.9, 2.5):
+        det = StrokeDetector()
+        for i, v in enumerate([24.0] * 1000 + [18.0] * round(drop_s * 1000) + [24.0] * 500):
+            det.feed(i / 1000, v, True)
+        assert det.strokes == 0, drop_s
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    t = feed_const(engine, 0.0, 2.0, 24.0)  # held still…
+    t = feed_const(engine, t, 1.5, 18.0)  # …the seal eases for 1.5 s…
+    feed_const(engine, t, 2.0, 24.0)  # …and comes back: still held still throughout
+    (dwell,) = engine.alarms
+    assert dwell.kind == "dwell" and dwell.active and 3.0 < dwell.started <= 3.01
+
+
+def test_a_stroke_at_a_low_set_point_counts_the_moment_it_recovers():
+    """Catches the recovery margin at low vacuum (a third of the 1.2 kPa minimum dip) narrowed: the
+    stroke would be placed later than it happened."""
+    from desktop.session.alarms import StrokeDetector
+
+    det = StrokeDetector()
+    for i, v in enumerate([10.0] * 1000 + [8.5] * 200 + [9.38] * 300):
+        det.feed(i / 1000, v, True)
+    assert det.strokes == 1 and det.last_stroke == pytest.approx(1.2)
+
+
+def test_a_dip_of_exactly_the_longest_stroke_is_a_stroke():
+    """Catches 'within max_dip_s' made exclusive: a 1 s dip (8 samples/s, exact times) is a stroke."""
+    from desktop.session.alarms import StrokeDetector
+
+    det = StrokeDetector()
+    for i, v in enumerate([24.0] * 8 + [20.0] * 8 + [24.0] * 4):
+        det.feed(i / 8, v, True)
+    assert det.strokes == 1 and det.last_stroke == 2.0
