@@ -413,3 +413,89 @@ def test_a_dip_of_exactly_the_longest_stroke_is_a_stroke():
     for i, v in enumerate([24.0] * 8 + [20.0] * 8 + [24.0] * 4):
         det.feed(i / 8, v, True)
     assert det.strokes == 1 and det.last_stroke == 2.0
+
+
+def test_plain_sequences_and_arrays_give_the_same_alarms_in_plain_numbers():
+    """Catches the conversion to Python numbers dropped (alarm times and peaks would be numpy
+    scalars in the records the store and the spill file get) or forced on plain lists (which have
+    no tolist: feed would raise)."""
+    t = [i / 1000 for i in range(100)]
+    from_lists, from_arrays = AlarmEngine(ceiling_kpa=30), AlarmEngine(ceiling_kpa=30)
+    from_lists.feed(t, [35.0] * 100, [True] * 100)
+    from_arrays.feed(np.array(t), np.full(100, 35.0), np.full(100, True))
+    (a,), (b,) = from_lists.alarms, from_arrays.alarms
+    assert a.record() == b.record()
+    assert type(b.started) is float and type(b.peak_kpa) is float
+
+
+def test_samples_of_unequal_lengths_are_refused():
+    """Catches a silent truncation (zip without strict): times, readings and contact must line up."""
+    with pytest.raises(ValueError):
+        AlarmEngine(ceiling_kpa=30).feed([0.0, 0.001], [35.0], [True, True])
+
+
+def test_exactly_50_ms_above_alarms_and_exactly_200_ms_below_clears():
+    """Catches the confirm and clear delays made exclusive ('for 50 ms' means at 50 ms), on exact
+    binary times."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    (alarm,) = engine.feed([0.0, 0.05], [35.0, 35.0], [True, True])
+    assert alarm.started == 0.0
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    (alarm,) = engine.feed([-1.0, -0.9], [35.0, 35.0], [True, True])
+    (ended,) = engine.feed([0.0, 0.2], [20.0, 20.0], [True, True])  # 0.2 - 0.0 is 0.2 exactly
+    assert ended is alarm and alarm.ended == 0.0
+
+
+def test_a_reading_at_exactly_the_hysteresis_edge_does_not_clear():
+    """Catches 'below ceiling - hysteresis' made inclusive (ceiling 10: the edge is 9.5 exactly)."""
+    engine = AlarmEngine(ceiling_kpa=10, dwell_s=60)
+    t = feed_const(engine, 0.0, 0.1, 12.0)
+    feed_const(engine, t, 1.0, 9.5)
+    assert engine.find("over_ceiling") is not None
+
+
+def test_in_one_batch_the_peak_rises_and_an_alarm_ends_and_a_new_one_starts():
+    """Catches the over-ceiling alarm lost track of within a batch (a batch at a slow refresh holds
+    seconds of samples): the peak must follow the highest reading, and after it ends a new surge is a
+    new alarm."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    v = [35.0] * 100 + [40.0] * 100 + [20.0] * 300 + [36.0] * 100
+    t = [i / 1000 for i in range(len(v))]
+    changed = engine.feed(t, v, [True] * len(v))
+    first, second = engine.alarms
+    assert first.peak_kpa == 40.0 and first.ended == 0.2
+    assert second.started == 0.5 and second.peak_kpa == 36.0 and second.active
+    assert changed == [first, first, second]  # the first started and ended, the second started
+
+
+def test_a_rising_peak_is_reported_so_the_stored_alarm_has_it():
+    """Catches a peak raised in a later batch without the alarm being returned as changed: the
+    recorder would keep the first peak on disk."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    (alarm,) = feed_changes(engine, 0.0, 0.1, 35.0)
+    assert feed_changes(engine, 0.1, 0.1, 34.0) == []  # lower: nothing to store
+    assert feed_changes(engine, 0.2, 0.1, 38.0) == [alarm] and alarm.peak_kpa == 38.0
+
+
+def feed_changes(engine, t0, seconds, v):
+    t = t0 + np.arange(round(seconds * 1000)) / 1000
+    return engine.feed(t, np.full(len(t), v), np.full(len(t), True))
+
+
+def test_back_inside_the_hysteresis_band_restarts_the_clear_delay():
+    """Catches the clear delay kept running while the reading is back between the clear level and
+    the ceiling: 150 ms below, a moment in the band, 150 ms below is not 200 ms below."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=60)
+    t = feed_const(engine, 0.0, 0.5, 35.0)
+    t = feed_const(engine, t, 0.15, 20.0)
+    t = feed_const(engine, t, 0.001, 29.6)  # in the band: under the ceiling, above 29.4
+    feed_const(engine, t, 0.15, 20.0)
+    assert engine.find("over_ceiling") is not None
+
+
+def test_the_dwell_alarm_says_what_to_do():
+    """Catches the dwell alarm's words changed or lost."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    feed_const(engine, 0.0, 3.1, 24.0)
+    (alarm,) = engine.alarms
+    assert alarm.text == "** Tip held still on the skin — keep it moving"
