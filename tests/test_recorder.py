@@ -136,5 +136,30 @@ def test_a_database_the_writer_cannot_open_is_said_and_nothing_is_held(tmp_path)
     _samples(rec, 0, 10)
     assert rec.dropped == 10
     results: list = []
-    rec.close_async(lambda ok, error: results.append(ok))
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    assert results == [(False, rec.error)]  # answered, not left waiting (it never was, before #9)
     assert not rec.close(timeout=0.1)
+
+
+def test_a_stop_given_while_the_writer_fails_to_open_is_answered(tmp_path, monkeypatch):
+    """Catches a stop queued before the writer found it cannot open the database being lost: the
+    session's end would never report back."""
+    import threading
+
+    from desktop.store import Store
+
+    opening = threading.Event()
+    real_connect = Store.connect
+
+    def slow_connect(*args, **kw):
+        opening.wait(5)
+        return real_connect(*args, **kw)
+
+    monkeypatch.setattr(Store, "connect", slow_connect)
+    rec = TraceRecorder(tmp_path / "no such folder" / "x.db", 1)
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))  # queued while it is opening
+    opening.set()
+    until(lambda: results)
+    ((ok, error),) = results
+    assert ok is False and "unable to open" in error

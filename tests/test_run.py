@@ -6,6 +6,7 @@ The recorder is the real one on a real SQLite file (it has its own thread; the t
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -523,7 +524,8 @@ def test_the_summary_and_the_snapshot_say_exactly_what_happened(make):
     assert run.snapshot(window_s=1.0).x[0] == pytest.approx(-2.0)  # the window and a second more
     at = time.strftime("%H:%M", time.localtime(1_790_001_000.0 + 1.001))  # wall clock at the start
     assert (snap.readout_kpa, snap.status, snap.over_ceiling) == (26.0, "", False)
-    assert snap.banner.kind == "over_ceiling" and snap.banner.latched and not snap.banner.acknowledged
+    assert snap.banner.kind == "over_ceiling"
+    assert snap.banner.latched is True and snap.banner.acknowledged is False
     assert snap.banner_text == f"*** above the ceiling for 0.5 s at {at} — acknowledge (A)"
     assert (snap.banner.started, snap.banner.ended) == (pytest.approx(1.001), pytest.approx(1.522))
     assert snap.banner.peak_kpa == 35.123 and snap.banner.acknowledged_by is None
@@ -538,3 +540,184 @@ def test_the_summary_and_the_snapshot_say_exactly_what_happened(make):
     assert snap.peak_kpa == 35.123 and snap.mean_kpa == pytest.approx(59414.083 / 2160)
     assert (snap.link_text, snap.lost, snap.crc_failures, snap.audio_paused_s) == ("connected", 1007, 3, 0)
     assert (snap.wrong_device, snap.device, snap.ended) == (None, "Abrasio H-2, serial SN-1", False)
+
+
+# -- found by mutation testing (issue #9): boundaries, counts and the engine thread ---------------
+
+
+def test_the_sound_comes_back_exactly_when_the_pause_ends_and_repeats_exactly_every_3_s(make):
+    """Catches the pause's end and the high alarm's repeat made exclusive: at 120 s the pause is
+    over, and 3 s after the last sound it sounds again (exact binary clock steps)."""
+    run, link, clock = make(dwell_s=60)
+    link.connect()
+    play(run, link, clock, 0.5, tick=0.25)
+    play(run, link, clock, 0.5, vacuum=36.0, tick=0.25)
+    assert run.sound_due() and not run.sound_due()  # the new high alarm sounds once
+    clock.advance(HIGH_REPEAT_S)
+    assert run.sound_due()  # exactly 3 s on: again
+    run.pause_audio()
+    clock.advance(AUDIO_PAUSE_S - 0.25)
+    assert not run.sound_due() and run.audio_paused_s() == 1
+    clock.advance(0.25)
+    assert run.audio_paused_s() == 0 and run.sound_due()  # exactly at the end of the pause
+
+
+def test_status_at_exactly_the_grace_and_no_signal_limits(make):
+    """Catches the 2 s connect grace and the 1 s no-signal limit made inclusive or exclusive the
+    wrong way, and the words during a reconnect (exact binary clock steps)."""
+    run, link, clock = make()
+    idle(run, clock, 1.75, tick=0.25)
+    assert run.status() == "connecting"
+    idle(run, clock, 0.25, tick=0.25)
+    assert run.status() == "not connected"  # exactly 2 s
+    link.connect()
+    run.step()
+    assert run.status() == "connecting"  # connected, nothing from it yet
+    idle(run, clock, 2.0, tick=0.25)
+    assert run.status() == "no signal"  # exactly 2 s after the connect, still nothing
+    play(run, link, clock, 0.5, tick=0.25)
+    assert run.status() == ""
+    idle(run, clock, 1.0, tick=0.25)
+    assert run.status() == ""  # exactly 1 s after the last sample: not yet
+    idle(run, clock, 0.25, tick=0.25)
+    assert run.status() == "no signal"
+    link.unplug()
+    run.step()
+    idle(run, clock, 0.5, tick=0.25)
+    link.connect()
+    run.step()
+    assert run.status() == "connecting"  # the samples before the replug are not this connection's
+
+
+def test_the_newest_of_several_markers_is_labelled(make):
+    """Catches labelling a marker other than the newest (with three markers, not only two)."""
+    run, link, clock = make()
+    link.connect()
+    for _ in range(3):
+        play(run, link, clock, 0.1)
+        run.drop_marker()
+    assert run.label_marker("chin")["key"] == 3
+    assert [m[2] for m in run.snapshot().markers] == ["", "", "chin"]
+
+
+def test_a_small_set_point_is_sent_and_losses_add_up_on_disk(make, store, session):
+    """Catches set-points under 1 kPa ignored, link losses overwritten instead of added, and losses
+    not handed to the recorder (the stored session would say nothing was lost)."""
+    run, link, clock = make()
+    run.change_set_point(0.5)
+    assert link.set_points == [0.5]
+    link.connect()
+    play(run, link, clock, 0.2)
+    link.frames_lost = 5
+    play(run, link, clock, 0.2)
+    link.frames_lost = 12
+    play(run, link, clock, 0.2)
+    assert run.lost == 12
+    run.close()
+    until(lambda: run.recorder.done)
+    assert store.session(session).samples_lost == 12
+
+
+def test_alarms_of_a_session_ended_before_its_first_second_end_then(make, store, session):
+    """Catches the end time of a session without samples taken as at least 1 s."""
+    run, link, clock = make()
+    idle(run, clock, 0.25, tick=0.25)
+    link.unplug("no such port")
+    run.step()
+    idle(run, clock, 0.25, tick=0.25)
+    done = []
+    run.end(None, lambda s, summary, status: None, lambda summary, ok, err: done.append(ok))
+    until(lambda: done)
+    (alarm,) = run.engine.alarms
+    assert alarm.kind == "disconnected" and (alarm.started, alarm.ended) == (0.25, 0.5)
+
+
+def test_a_disk_that_refuses_the_session_is_reported_with_its_words_at_the_end(tmp_path):
+    """Catches the recorder's error not handed on when the session ends (the window tells the
+    practitioner why the session was not saved)."""
+    clock = FakeClock()
+    link = FakeLink(clock)
+    rec = TraceRecorder(tmp_path / "no such folder" / "x.db", 1)
+    run = SessionRun(link, rec, ceiling_kpa=CEILING, clock=clock)
+    done = []
+    run.end(None, lambda s, summary, status: None, lambda summary, ok, err: done.append((ok, err)))
+    until(lambda: done)
+    ((ok, err),) = done
+    assert ok is False and "unable to open" in err
+
+
+class SilentLink(FakeLink):
+    """A fake link whose wait() blocks for its timeout like the real one (nothing arrives)."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.quiet = threading.Event()
+
+    def wait(self, timeout):
+        return self.quiet.wait(timeout)
+
+
+class BusyLink(FakeLink):
+    """A fake link that wakes its consumer at once, every time (a reader that gets a few bytes at a
+    time), and counts how often it is stepped."""
+
+    steps = 0
+
+    def wait(self, timeout):
+        return True
+
+    def take_all(self):
+        self.steps += 1
+        return super().take_all()
+
+
+def test_the_engine_thread_stops_within_its_timeout_on_a_silent_link(store, session):
+    """Catches the engine thread waiting on the link without a timeout, or longer than stop() waits
+    for it: the thread would outlive the session."""
+    clock = FakeClock()
+    rec = TraceRecorder(store.path, session)
+    run = SessionRun(SilentLink(clock), rec, ceiling_kpa=CEILING, clock=clock).start()
+    until(lambda: run._thread.is_alive())
+    run.stop()
+    assert not run._thread.is_alive()
+    rec.close()
+
+
+def test_the_engine_thread_steps_at_most_every_10_ms_however_often_the_link_wakes_it(store, session):
+    """Catches the step-rate limit broken (STEP_MIN_S): a reader waking the engine for every few
+    bytes would cost a full step each time. 20 steps take at least 190 ms."""
+    import time
+
+    clock = FakeClock()
+    rec = TraceRecorder(store.path, session)
+    link = BusyLink(clock)
+    run = SessionRun(link, rec, ceiling_kpa=CEILING, clock=clock)
+    began = time.monotonic()
+    run.start()
+    try:
+        until(lambda: link.steps >= 20)
+        elapsed = time.monotonic() - began
+    finally:
+        run.stop()
+        rec.close()
+    assert elapsed >= 0.19, f"{link.steps} steps in {elapsed:.3f} s"
+
+
+def test_the_accepted_device_gets_the_set_point_and_is_stored_as_the_new_segment(make, store, session):
+    """Catches the set-point not sent to the device the practitioner accepted, and its HELLO not
+    stored as the session's second segment."""
+    run, link, clock = make()
+    link.connect(serial="SN-1")
+    play(run, link, clock, 0.2)
+    assert link.set_points == [24.0]
+    link.unplug()
+    run.step()
+    link.connect(serial="SN-2", model="Other H-9")
+    play(run, link, clock, 0.2)
+    assert link.set_points == [24.0]  # not to a device the session has not accepted
+    assert run.accept_device()
+    play(run, link, clock, 0.2)
+    assert link.set_points == [24.0, 24.0]
+    run.close()
+    until(lambda: run.recorder.done)
+    assert [(d.segment, d.serial) for d in store.session_devices(session)] == [(1, "SN-1"), (2, "SN-2")]
