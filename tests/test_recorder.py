@@ -163,3 +163,94 @@ def test_a_stop_given_while_the_writer_fails_to_open_is_answered(tmp_path, monke
     until(lambda: results)
     ((ok, error),) = results
     assert ok is False and "unable to open" in error
+
+
+def _noise(rec, first: int, n: int, rng) -> np.ndarray:
+    seq = np.arange(first, first + n)
+    v = np.round(rng.uniform(0, 90, n), 2)  # noise: it does not compress into the pages left
+    rec.add_samples(seq, seq / 1000, v, np.full(n, 3, np.uint8))
+    return v
+
+
+def test_a_full_disk_drops_whole_oldest_batches_only_beyond_the_limit_and_keeps_them_aligned(
+    store, monkeypatch
+):
+    """Catches the memory bound dropping too much (down to one batch, or at exactly the limit),
+    counting wrong, or dropping the times, readings and flags of another batch than the sequence
+    numbers (the kept trace would be misaligned)."""
+    monkeypatch.setattr("desktop.session.recorder.MAX_PENDING", 30_000)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    rng = np.random.default_rng(2)
+    vs = [_noise(rec, k * 10_000, 10_000, rng) for k in range(5)]
+    until(lambda: rec.error is not None and rec.dropped == 20_000)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert rec.dropped == 20_000  # 50,000 held against a limit of 30,000: the two oldest batches
+    tr = store.load_trace(sid)
+    assert tr["seq"].tolist() == list(range(20_000, 50_000))
+    assert np.allclose(tr["t"], tr["seq"] / 1000, rtol=0, atol=5e-7)
+    assert np.allclose(tr["vacuum"], np.concatenate(vs[2:]), rtol=0, atol=1e-9)
+
+
+def test_a_single_batch_larger_than_the_limit_is_kept(store, monkeypatch):
+    """Catches the bound dropping the newest (only) batch: what just arrived is always kept."""
+    monkeypatch.setattr("desktop.session.recorder.MAX_PENDING", 30_000)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 40_000, np.random.default_rng(3))
+    until(lambda: rec.error is not None)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert rec.dropped == 0 and len(store.load_trace(sid)["seq"]) == 40_000
+
+
+def test_the_spill_file_keeps_the_lost_count_and_the_end_says_where_it_is(store, monkeypatch):
+    """Catches the spill file losing the count of samples lost, and the end's words about it."""
+    import json
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.3)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(4))
+    rec.add_lost(5)
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    until(lambda: results)
+    ((ok, error),) = results
+    assert not ok and error.endswith(
+        f" — kept in {rec.spilled_to.name} beside the database, written as soon as the disk takes it "
+        "(at the latest when Abrasio next starts)"
+    )
+    assert json.loads(rec.spilled_to.read_bytes())["lost"] == 5
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
+    assert store.session(sid).samples_lost == 5
+
+
+def test_a_spill_file_the_disk_refuses_too_is_said_and_everything_stays_held(store, monkeypatch):
+    """Catches a failed spill clearing the error: the writer would stop as if all were written, and
+    the held samples would be lost."""
+    from desktop.store import spill
+
+    def refuse(*args, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.3)
+    monkeypatch.setattr(spill, "write", refuse)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(5))
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    until(lambda: results)
+    ((ok, error),) = results
+    assert not ok and "not spilled either (No space left on device): held while Abrasio runs" in error
+    assert not rec.done  # still holding, still trying
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
+    assert len(store.load_trace(sid)["seq"]) == 20_000
