@@ -721,3 +721,76 @@ def test_the_accepted_device_gets_the_set_point_and_is_stored_as_the_new_segment
     run.close()
     until(lambda: run.recorder.done)
     assert [(d.segment, d.serial) for d in store.session_devices(session)] == [(1, "SN-1"), (2, "SN-2")]
+
+
+@pytest.mark.parametrize(
+    ("step", "lost"),
+    [
+        (1, 0),  # it took nothing while unplugged
+        (1500, 1499),  # by its sequence numbers: plausible for 1.001 s at 1,000/s (≤ 1.5 × + 2)
+        (1503, 1502),  # the last step the bound allows (1503.5)
+        (1504, 1000),  # beyond: a jump, not loss; counted by the gap at its rate
+        (0, 1000),  # the same number again: a restart; by the gap
+    ],
+)
+def test_what_a_replug_missed_by_sequence_numbers_within_a_plausible_bound(make, step, lost):
+    """Catches the loss across a replug counted from implausible sequence steps, or by the gap when
+    the sequence numbers say exactly (the bound's factor and margin, and its edges)."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 1.0, tick=0.25)
+    link.unplug()
+    run.step()
+    idle(run, clock, 1.0, tick=0.25)
+    link.seq += step - 1
+    link.device_t += 1.0
+    link.connect()
+    play(run, link, clock, 0.5, tick=0.25)
+    ((_, gap),) = run.disconnections
+    assert gap == pytest.approx(1.001)
+    assert run.lost == lost
+
+
+def test_the_ring_buffer_gives_the_newest_samples_in_one_slice_through_its_folds():
+    """Catches the ring buffer's slice starting outside its newest samples (stale ones before the
+    fold, or a wrong offset from the searched time)."""
+    from desktop.session.run import RingBuffer
+
+    rb = RingBuffer(5)
+
+    def pushed(*ts):
+        rb.push(np.array(ts, float), np.array(ts, float) * 10)
+
+    pushed(0, 1, 2)
+    pushed(3, 4, 5, 6)
+    t, v = rb.since(-np.inf)
+    assert t.tolist() == [2, 3, 4, 5, 6] and v.tolist() == [20, 30, 40, 50, 60]
+    assert rb.since(3.5)[0].tolist() == [4, 5, 6]
+    pushed(7, 8, 9, 10)  # folds back: the newest 5 stay contiguous
+    assert rb.since(-np.inf)[0].tolist() == [6, 7, 8, 9, 10]
+    assert rb.since(8.0)[0].tolist() == [8, 9, 10]
+    pushed(*range(11, 18))  # more than the capacity at once
+    assert rb.since(-np.inf)[0].tolist() == [13, 14, 15, 16, 17]
+
+
+def test_a_latched_wrong_device_alarm_says_which_handpiece_and_for_how_long(make):
+    """Catches every latched alarm being called 'above the ceiling': a latched wrong-device alarm
+    keeps its own words."""
+    run, link, clock = make()
+    link.connect(serial="SN-1")
+    play(run, link, clock, 0.5)
+    link.unplug()
+    run.step()
+    link.connect(serial="SN-2", model="Other H-9")
+    play(run, link, clock, 1.5)
+    link.unplug()
+    run.step()
+    link.connect(serial="SN-1")  # the session's own again: the alarm ends, unacknowledged
+    play(run, link, clock, 0.5)
+    snap = run.snapshot()
+    assert snap.banner.kind == "wrong_device" and snap.banner.latched
+    assert snap.banner_text.startswith(
+        "*** Another handpiece on the port (Other H-9, serial SN-2; this session's is Abrasio H-2, "
+        "serial SN-1) — its samples are not recorded for 1.5 s at "
+    )
+    assert snap.banner_text.endswith(" — acknowledge (A)")
