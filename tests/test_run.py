@@ -794,3 +794,36 @@ def test_a_latched_wrong_device_alarm_says_which_handpiece_and_for_how_long(make
         "serial SN-1) — its samples are not recorded for 1.5 s at "
     )
     assert snap.banner_text.endswith(" — acknowledge (A)")
+
+
+class StuckLink(FakeLink):
+    """A fake link whose wait() does not come back until released (a driver stuck in a read)."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.release = threading.Event()
+
+    def wait(self, timeout):
+        self.release.wait(10)
+        return False
+
+
+def test_stopping_never_waits_longer_than_its_timeout_and_a_stuck_thread_cannot_hold_the_app(store, session):
+    """Catches stop() waiting for the engine thread without its timeout (the window would freeze on
+    a stuck driver) and the engine thread made non-daemon (the app could not exit past it)."""
+    import time
+
+    clock = FakeClock()
+    rec = TraceRecorder(store.path, session)
+    link = StuckLink(clock)
+    run = SessionRun(link, rec, ceiling_kpa=CEILING, clock=clock).start()
+    try:
+        assert run._thread.daemon
+        began = time.monotonic()
+        run.stop(timeout=0.2)
+        assert time.monotonic() - began < 1.0 and run._thread.is_alive()  # it did not wait for it
+    finally:
+        link.release.set()
+        run.stop()
+        rec.close()
+    assert not run._thread.is_alive()
