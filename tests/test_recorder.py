@@ -254,3 +254,34 @@ def test_a_spill_file_the_disk_refuses_too_is_said_and_everything_stays_held(sto
     rec.run_now(_disk(full=False))
     until(lambda: rec.done)
     assert len(store.load_trace(sid)["seq"]) == 20_000
+
+
+def test_losses_given_while_the_disk_refuses_add_up(store):
+    """Catches losses overwritten instead of added while they wait for the disk."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(6))
+    rec.add_lost(4)
+    rec.add_lost(6)
+    until(lambda: rec.error is not None)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert store.session(sid).samples_lost == 10
+
+
+def test_close_gives_up_waiting_after_its_timeout_while_the_disk_refuses(store):
+    """Catches close() waiting for the writer without its timeout: the app would hang on exit while
+    the disk is full."""
+    import time
+
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(7))
+    until(lambda: rec.error is not None)
+    began = time.monotonic()
+    assert rec.close(timeout=0.3) is False
+    assert time.monotonic() - began < 2.0
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
