@@ -827,3 +827,59 @@ def test_stopping_never_waits_longer_than_its_timeout_and_a_stuck_thread_cannot_
         run.stop()
         rec.close()
     assert not run._thread.is_alive()
+
+
+def test_a_pause_in_the_samples_is_drawn_as_a_gap_only_beyond_a_quarter_second(make):
+    """Catches the drawn gap's limit (GAP_DRAWN_S) moved or its test inverted: a pause of 0.5 s
+    without a replug is drawn as a gap, one of 0.2 s is not."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.5, tick=0.25)
+    idle(run, clock, 0.2, tick=0.2)  # nothing arrives for 0.2 s (the device's clock runs on)
+    link.device_t += 0.2
+    play(run, link, clock, 0.5, tick=0.25)
+    assert np.isnan(run.snapshot().v).sum() == 0
+    idle(run, clock, 0.5, tick=0.25)
+    link.device_t += 0.5
+    play(run, link, clock, 0.5, tick=0.25)
+    snap = run.snapshot()
+    assert np.isnan(snap.v).sum() == 1 and run.disconnections == []  # drawn, not a replug
+
+
+def test_a_device_clock_that_jumps_is_anchored_again_and_session_time_only_goes_forward(make, store, session):
+    """Catches the re-anchoring of a device clock that jumps (a reset without a replug) and the
+    forward-only shift: stored sample times must stay in order and on the host's clock."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 1.0, tick=0.25)
+    link.device_t += 50.0  # the device clock jumps ahead (REANCHOR_S is 1 s)
+    play(run, link, clock, 0.5, tick=0.25)
+    link.device_t -= 80.0  # and back
+    play(run, link, clock, 0.5, tick=0.25)
+    assert run._last_x == pytest.approx(2.0)
+    run.close()
+    until(lambda: run.recorder.done)
+    t = store.load_trace(session)["t"]
+    assert len(t) == 2000 and (np.diff(t) > 0).all()
+    assert t[-1] == pytest.approx(2.0) and t[0] == pytest.approx(0.001)
+
+
+def test_the_stored_flags_say_pump_contact_and_crystal(make, store, session):
+    """Catches the flags stored with the trace miscomputed (pump, contact, crystal mode)."""
+    from device.protocol import MODE_CRYSTAL, Sample
+
+    run, link, clock = make()
+    link.connect()
+    run.step()
+    clock.advance(0.01)
+    now = clock()
+    link.items += [
+        Sample(1, 5.000, now, 20.0, True, True, MODE_CRYSTAL, 40),
+        Sample(2, 5.001, now, 20.0, True, False, 0, 0),
+        Sample(3, 5.002, now, 20.0, False, True, 0, 0),
+        Sample(4, 5.003, now, 20.0, False, False, MODE_CRYSTAL, 40),
+    ]
+    run.step()
+    run.close()
+    until(lambda: run.recorder.done)
+    assert store.load_trace(session)["flags"].tolist() == [7, 1, 2, 4]
