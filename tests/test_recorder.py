@@ -286,3 +286,29 @@ def test_close_gives_up_waiting_after_its_timeout_while_the_disk_refuses(store):
     assert time.monotonic() - began < 2.0
     rec.run_now(_disk(full=False))
     until(lambda: rec.done)
+
+
+def test_the_writer_is_a_daemon_committing_with_synchronous_normal(store):
+    """Catches the writer thread made non-daemon (an app closed while the disk refuses would wait
+    up to an hour for it) and its connection committing with synchronous=FULL (an fsync per commit:
+    the 1,000 samples/s stream's cost, measured by the benchmarks)."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    got: list = []
+    rec.run_now(lambda s: got.append(s.conn.execute("PRAGMA synchronous").fetchone()[0]))
+    until(lambda: got)
+    assert rec._thread.daemon and got == [1]  # 1: NORMAL
+    assert rec.close()
+
+
+def test_a_second_writer_on_a_session_appends_after_its_trace(store):
+    """Catches the chunk count read for another session (or none): a second writer on the same
+    session (a segment after a restart of the app's recorder) would number its blocks from 0."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 0, 2500)
+    assert rec.close()
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 2500, 1500)
+    assert rec.close()
+    assert store.load_trace(sid)["seq"].tolist() == list(range(4000))
