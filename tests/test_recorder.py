@@ -312,3 +312,16 @@ def test_a_second_writer_on_a_session_appends_after_its_trace(store):
     _samples(rec, 2500, 1500)
     assert rec.close()
     assert store.load_trace(sid)["seq"].tolist() == list(range(4000))
+
+
+def test_batches_arriving_between_commits_are_packed_into_full_blocks(store):
+    """Catches a commit after every batch (the engine hands over a batch every step): the trace
+    would be stored as hundreds of small blocks instead of one per ~1,000 samples (the storage cost
+    of ~1.5-2 bytes a sample assumes full blocks)."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    for k in range(100):
+        _samples(rec, k * 10, 10)
+    assert rec.close()
+    assert len(store.load_trace(sid)["seq"]) == 1000
+    assert store.trace_chunk_count(sid) <= 3  # one commit or two, maybe three: not 100
