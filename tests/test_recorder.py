@@ -325,3 +325,16 @@ def test_batches_arriving_between_commits_are_packed_into_full_blocks(store):
     assert rec.close()
     assert len(store.load_trace(sid)["seq"]) == 1000
     assert store.trace_chunk_count(sid) <= 3  # one commit or two, maybe three: not 100
+
+
+def test_a_call_sees_every_sample_given_before_it(store):
+    """Catches the flush before a call skipped (or done before other writes instead): the session's
+    end (a call) would store a summary before the last samples were on disk."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 0, 10)
+    seen: list = []
+    rec.call(lambda s: seen.append(len(s.load_trace(sid)["seq"])))
+    until(lambda: seen)
+    assert seen == [10]
+    assert rec.close()
