@@ -883,3 +883,36 @@ def test_the_stored_flags_say_pump_contact_and_crystal(make, store, session):
     run.close()
     until(lambda: run.recorder.done)
     assert store.load_trace(session)["flags"].tolist() == [7, 1, 2, 4]
+
+
+class SlowClosingLink(FakeLink):
+    """A fake link whose close() takes until released (a driver slow to let go of the port)."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.release = threading.Event()
+
+    def close(self, timeout=0.5):
+        self.release.wait(10)
+        super().close(timeout)
+
+
+def test_ending_runs_on_a_daemon_thread_once_and_leaves_the_run_ended(store, session):
+    """Catches the end's thread made non-daemon (a port slow to close would hold the app's exit),
+    the run not marked ended (snapshot, further steps), and a second end running it again."""
+    clock = FakeClock()
+    link = SlowClosingLink(clock)
+    rec = TraceRecorder(store.path, session)
+    run = SessionRun(link, rec, ceiling_kpa=CEILING, clock=clock)
+    finished, done = [], []
+    run.end(None, lambda s, summary, status: finished.append(status), lambda *a: done.append(a))
+    until(lambda: any(t.name == "session end" for t in threading.enumerate()))
+    (ender,) = [t for t in threading.enumerate() if t.name == "session end"]
+    assert ender.daemon
+    link.release.set()
+    until(lambda: done)
+    assert run.ended is True and run.snapshot().ended is True
+    run.end(None, lambda s, summary, status: finished.append(status), lambda *a: done.append(a))
+    link.samples([25.0])
+    run.step()
+    assert finished == ["no_samples"] and len(done) == 1 and run.samples_received == 0
