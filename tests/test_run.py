@@ -960,3 +960,30 @@ def test_the_default_window_is_the_last_30_seconds_and_one_more(make):
     play(run, link, clock, 33.0, tick=0.5)
     snap = run.snapshot()
     assert snap.x[0] == pytest.approx(-31.0, abs=0.021) and snap.x[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_session_time_follows_the_device_clock_through_late_batches_and_anchors_on_the_newest(make):
+    """Catches the anchoring to the host clock done on the wrong sample, or on every batch (a batch
+    delivered 40 ms late by the USB stack would shift its samples and bunch them up): within one
+    connection the samples keep the device's spacing; the newest sample of the first batch is the
+    host time it was decoded."""
+    from device.protocol import MODE_DIAMOND, Sample
+
+    run, link, clock = make()
+    link.connect()
+    run.step()
+    seq, dev_t = 0, 5.0
+    for k in range(60):  # 1.2 s
+        clock.advance(0.02)
+        late = 0.04 if k % 3 == 1 else 0.0  # this batch is decoded 40 ms late
+        for i in range(20):
+            # samples of one batch decoded in three reads: their host times differ
+            host = clock() + late - (19 - i) // 7 * 0.005
+            link.items.append(Sample(seq, dev_t, host, 25.0, True, True, MODE_DIAMOND, 0))
+            seq += 1
+            dev_t += 0.001
+        run.step()
+        if k == 0:
+            assert run._last_x == pytest.approx(clock() - run.started)  # the newest sample's host time
+    x = run.ring.since(-np.inf)[0]
+    assert len(x) == 1200 and np.allclose(np.diff(x), 0.001)
