@@ -987,3 +987,22 @@ def test_session_time_follows_the_device_clock_through_late_batches_and_anchors_
             assert run._last_x == pytest.approx(clock() - run.started)  # the newest sample's host time
     x = run.ring.since(-np.inf)[0]
     assert len(x) == 1200 and np.allclose(np.diff(x), 0.001)
+
+
+@pytest.mark.parametrize("back_s", [0.5, 0.003, 0.002])
+def test_a_device_clock_stepping_back_never_puts_a_sample_before_the_last_one(make, back_s):
+    """Catches the forward-only shift done wrong: a device clock stepping back (less than the
+    re-anchoring limit: by half a second, by a sample and a half, by exactly one sample) must not
+    put samples before, or on, what is already recorded; they go on one sample interval (2 ms at
+    500/s) after the last one."""
+    run, link, clock = make()
+    link.rate = 500
+    link.connect()
+    play(run, link, clock, 0.2)
+    last = run._last_x
+    link.device_t -= back_s
+    play(run, link, clock, 0.2)
+    x = run.ring.since(-np.inf)[0]
+    assert (np.diff(x) > 0).all()
+    first_after = x[np.searchsorted(x, last, side="right")]
+    assert first_after == pytest.approx(last + 0.002)
