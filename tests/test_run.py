@@ -308,6 +308,8 @@ def test_a_replug_of_the_same_device_counts_what_it_missed_and_raises_no_dwell(m
     assert 1.0 <= gap <= 1.1 and 1.9 < at < 2.1
     snap = run.snapshot()
     assert np.isnan(snap.v).sum() == 1  # drawn as a gap, not a straight line
+    (i,) = np.flatnonzero(np.isnan(snap.v))
+    assert snap.x[i] == pytest.approx((snap.x[i - 1] + snap.x[i + 1]) / 2)  # halfway across it
     assert run.summary()["disconnections"] == [[round(at, 1), round(gap, 1)]]
 
 
@@ -943,6 +945,7 @@ def test_readout_words_acknowledged_views_and_samples_at_the_connect_instant(mak
     run.step()
     snap = run.snapshot()
     assert snap.status == "" and snap.readout_kpa == 30.0 and snap.over_ceiling is False  # at, not above
+    assert run.above_s == 0.0 and run.contact_s == pytest.approx(0.019)
     link.reason = "a stale reason from before"
     run.step()
     assert run.snapshot().link_text == "connected"
@@ -1006,3 +1009,44 @@ def test_a_device_clock_stepping_back_never_puts_a_sample_before_the_last_one(ma
     assert (np.diff(x) > 0).all()
     first_after = x[np.searchsorted(x, last, side="right")]
     assert first_after == pytest.approx(last + 0.002)
+
+
+def _text_replug_lost(make, first: list[float]) -> tuple[int, float]:
+    """A text sensor (no HELLO: its rate is measured from the first batch of several samples), a
+    replug of a restarted sensor: what the run counts lost, and the gap."""
+    from device.protocol import MODE_DIAMOND, Sample
+
+    run, link, clock = make(fmt="text")
+    link.connect(hello=False)
+    run.step()
+    clock.advance(0.02)
+    for i, dt in enumerate(first):
+        link.items.append(Sample(i, 5.0 + dt, clock(), 25.0, True, True, MODE_DIAMOND, 0))
+    run.step()
+    link.seq, link.device_t = len(first), 5.0 + first[-1] + 0.001
+    play(run, link, clock, 1.0)
+    link.unplug()
+    run.step()
+    idle(run, clock, 0.5)
+    link.restart()
+    link.connect(hello=False)
+    play(run, link, clock, 0.5)
+    ((_, gap),) = run.disconnections
+    return run.lost, gap
+
+
+def test_a_sensor_without_a_hello_has_its_rate_measured_from_its_first_batch(make):
+    """Catches the rate of a sensor that does not say it (a text sensor) measured wrong or from
+    the wrong samples: the samples a replug missed are counted by it. First batches of 2 samples
+    2 ms apart (500/s) and of 3 samples 1 and 3 ms apart (500/s, not 1000/s)."""
+    lost, gap = _text_replug_lost(make, [0.0, 0.002])
+    assert lost == round(gap * 500) - 1
+    lost, gap = _text_replug_lost(make, [0.0, 0.001, 0.004])
+    assert lost == round(gap * 500) - 1
+
+
+def test_a_batch_of_samples_all_at_one_time_gives_no_rate(make):
+    """Catches a rate measured from a batch whose samples share one time (a text sensor stamps the
+    lines of one read alike): a division by zero."""
+    lost, gap = _text_replug_lost(make, [0.0, 0.0, 0.0])
+    assert lost == round(gap * 1000) - 1  # measured from the next batch, at 1,000/s
