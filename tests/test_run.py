@@ -769,10 +769,12 @@ def test_the_ring_buffer_gives_the_newest_samples_in_one_slice_through_its_folds
     assert t.tolist() == [2, 3, 4, 5, 6] and v.tolist() == [20, 30, 40, 50, 60]
     assert rb.since(3.5)[0].tolist() == [4, 5, 6]
     pushed(7, 8, 9, 10)  # folds back: the newest 5 stay contiguous
-    assert rb.since(-np.inf)[0].tolist() == [6, 7, 8, 9, 10]
+    t, v = rb.since(-np.inf)
+    assert t.tolist() == [6, 7, 8, 9, 10] and v.tolist() == [60, 70, 80, 90, 100]
     assert rb.since(8.0)[0].tolist() == [8, 9, 10]
     pushed(*range(11, 18))  # more than the capacity at once
-    assert rb.since(-np.inf)[0].tolist() == [13, 14, 15, 16, 17]
+    t, v = rb.since(-np.inf)
+    assert t.tolist() == [13, 14, 15, 16, 17] and v.tolist() == [130, 140, 150, 160, 170]
 
 
 def test_a_latched_wrong_device_alarm_says_which_handpiece_and_for_how_long(make):
