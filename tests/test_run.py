@@ -1052,3 +1052,65 @@ def test_a_batch_of_samples_all_at_one_time_gives_no_rate(make):
     lines of one read alike): a division by zero."""
     lost, gap = _text_replug_lost(make, [0.0, 0.0, 0.0])
     assert lost == round(gap * 1000) - 1  # measured from the next batch, at 1,000/s
+
+
+def test_samples_and_link_events_in_one_step_keep_their_order(make):
+    """Catches the samples before a link event in the same step not taken in first (or the batch
+    lost after it): the samples of the old connection, the replug, the new one's, all in one step."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.2)
+    clock.advance(0.02)
+    link.samples(np.full(20, 25.0))  # the old connection's last samples…
+    link.unplug()  # …its end…
+    link.connect()  # …a new connection, its HELLO…
+    link.samples(np.full(20, 25.0))  # …and its first samples: one step takes them all
+    run.step()
+    assert run.samples_received == 240 and len(run.disconnections) == 1
+
+
+def test_a_link_retrying_without_an_event_is_connecting_then_not_connected(make):
+    """Catches the link's own state (from its statistics) ignored when no event says it changed: a
+    link that goes back to connecting after a disconnect is 'connecting', then 'not connected'."""
+    from device.link import LinkState
+
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.5, tick=0.25)
+    link.unplug()
+    run.step()
+    assert run.status() == "disconnected"
+    link.state = LinkState.CONNECTING  # retrying: the link reports it in its statistics only
+    idle(run, clock, 0.25, tick=0.25)
+    assert run.status() == "connecting"
+    idle(run, clock, 2.0, tick=0.25)
+    assert run.status() == "not connected" and run.engine.find("not_connected") is not None
+
+
+def test_overflow_counts_as_lost_and_the_alarm_lasts_exactly_5_s(make):
+    """Catches the link's dropped-on-overflow samples not counted as lost (or subtracted), and the
+    'losing samples' alarm lasting past 5 s after the last loss (exact binary clock steps)."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 0.5, tick=0.25)
+    link.frames_lost, link.overflow = 3, 4
+    play(run, link, clock, 0.25, tick=0.25)
+    assert run.lost == 7 and run.engine.find("losing_frames") is not None
+    play(run, link, clock, 4.75, tick=0.25)
+    assert run.engine.find("losing_frames") is not None  # 4.75 s after
+    play(run, link, clock, 0.25, tick=0.25)
+    assert run.engine.find("losing_frames") is None  # 5 s after: over
+
+
+def test_a_recorder_that_cannot_write_raises_the_recording_alarm(tmp_path):
+    """Catches the recorder's error not handed to the alarm engine: the practitioner must see that
+    the session is not being recorded."""
+    clock = FakeClock()
+    link = FakeLink(clock)
+    rec = TraceRecorder(tmp_path / "no such folder" / "x.db", 1)
+    until(lambda: rec.done)
+    run = SessionRun(link, rec, ceiling_kpa=CEILING, clock=clock)
+    run.step()
+    alarm = run.engine.find("recording")
+    assert alarm is not None and alarm.text == f"* Not recording to disk: {rec.error}"[:122]
+    run.close()
