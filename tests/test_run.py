@@ -1114,3 +1114,29 @@ def test_a_recorder_that_cannot_write_raises_the_recording_alarm(tmp_path):
     alarm = run.engine.find("recording")
     assert alarm is not None and alarm.text == f"* Not recording to disk: {rec.error}"[:122]
     run.close()
+
+
+def test_the_defaults_send_no_set_point_and_dwell_after_3_s_and_the_plan_gives_overtime(make):
+    """Catches the defaults changed (no set-point: nothing sent; dwell after 3 s) and the planned
+    time not handed to the alarm engine (no overtime alarm)."""
+    clock = FakeClock()
+    link = FakeLink(clock)
+
+    class NoRecorder:
+        error = None
+
+        def __getattr__(self, name):
+            return lambda *a, **kw: None
+
+    run = SessionRun(link, NoRecorder(), ceiling_kpa=CEILING, clock=clock)
+    link.connect()
+    play(run, link, clock, 3.1)
+    assert link.set_points == [] and run.engine.find("dwell") is not None
+    run = SessionRun(link, NoRecorder(), ceiling_kpa=CEILING, set_point_kpa=0, clock=clock)
+    link.connect()
+    play(run, link, clock, 0.1)
+    assert link.set_points == []
+    run, link, clock = make(planned_s=1.0)
+    link.connect()
+    play(run, link, clock, 1.1)
+    assert run.engine.find("overtime") is not None
