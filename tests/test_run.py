@@ -1140,3 +1140,15 @@ def test_the_defaults_send_no_set_point_and_dwell_after_3_s_and_the_plan_gives_o
     link.connect()
     play(run, link, clock, 1.1)
     assert run.engine.find("overtime") is not None
+
+
+def test_a_low_first_reading_is_the_readout_and_the_peak(make):
+    """Catches the readout averaged with a zero that was never read, and a peak that starts above
+    zero: ten samples at 0.5 kPa (the pump barely on) read 0.5 and peak at 0.5."""
+    run, link, clock = make()
+    link.connect()
+    run.step()
+    clock.advance(0.01)
+    link.samples(np.full(10, 0.5))
+    run.step()
+    assert run.snapshot().readout_kpa == 0.5 and run.summary()["peak_kpa"] == 0.5
