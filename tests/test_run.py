@@ -941,7 +941,9 @@ def test_readout_words_acknowledged_views_and_samples_at_the_connect_instant(mak
     acknowledged alarms not saying so, 'over the ceiling' at exactly the ceiling, and samples stamped
     at the instant of the connect not counted for that connection."""
     run, link, clock = make(dwell_s=60)
-    assert run.snapshot().link_text == "connecting"
+    first = run.snapshot()  # before the first step
+    assert (first.link_text, first.crc_failures, first.lost, first.peak_kpa) == ("connecting", 0, 0, 0.0)
+    assert first.x.dtype == np.float64 and len(first.x) == 0
     link.connect()
     link.samples(np.full(20, 30.0))  # at the very instant of the connect
     run.step()
