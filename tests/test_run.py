@@ -984,8 +984,8 @@ def test_session_time_follows_the_device_clock_through_late_batches_and_anchors_
         clock.advance(0.02)
         late = 0.04 if k % 3 == 1 else 0.0  # this batch is decoded 40 ms late
         for i in range(20):
-            # samples of one batch decoded in three reads: their host times differ
-            host = clock() + late - (19 - i) // 7 * 0.005
+            # samples of one batch decoded in several reads: their host times differ
+            host = clock() + late - (19 - i) * 0.0005
             link.items.append(Sample(seq, dev_t, host, 25.0, True, True, MODE_DIAMOND, 0))
             seq += 1
             dev_t += 0.001
@@ -1013,6 +1013,14 @@ def test_a_device_clock_stepping_back_never_puts_a_sample_before_the_last_one(ma
     assert (np.diff(x) > 0).all()
     first_after = x[np.searchsorted(x, last, side="right")]
     assert first_after == pytest.approx(last + 0.002)
+    assert np.allclose(np.diff(x), 0.002)  # and the device's spacing goes on after it
+    # the shift holds for what follows: a pause of 0.3 s afterwards is still 0.3 s (and drawn)
+    idle(run, clock, 0.3, tick=0.1)
+    link.device_t += 0.3
+    play(run, link, clock, 0.2)
+    t, v = run.ring.since(-np.inf)
+    steps = np.diff(t[~np.isnan(v)])
+    assert np.isnan(v).sum() == 1 and steps.max() == pytest.approx(0.302)
 
 
 def _text_replug_lost(make, first: list[float]) -> tuple[int, float]:
