@@ -499,3 +499,14 @@ def test_the_dwell_alarm_says_what_to_do():
     feed_const(engine, 0.0, 3.1, 24.0)
     (alarm,) = engine.alarms
     assert alarm.text == "** Tip held still on the skin — keep it moving"
+
+
+def test_dwell_starting_and_ending_in_one_batch_ends_at_the_stroke():
+    """Catches the dwell alarm lost track of within a batch: held still past 3 s, then a stroke, all
+    in one batch (a slow refresh), must end the alarm at the stroke, not at some later batch."""
+    engine = AlarmEngine(ceiling_kpa=30, dwell_s=3.0)
+    v = [24.0] * 3200 + [20.0] * 200 + [24.0] * 600
+    engine.feed([i / 1000 for i in range(len(v))], v, [True] * len(v))
+    (dwell,) = engine.alarms
+    assert dwell.kind == "dwell" and 3.0 < dwell.started <= 3.01
+    assert dwell.ended == pytest.approx(engine.strokes.last_stroke) and 3.4 <= dwell.ended < 3.45
