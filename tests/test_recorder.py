@@ -166,10 +166,10 @@ def test_a_stop_given_while_the_writer_fails_to_open_is_answered(tmp_path, monke
     assert ok is False and "unable to open" in error
 
 
-def _noise(rec, first: int, n: int, rng) -> np.ndarray:
+def _noise(rec, first: int, n: int, rng, flags: int = 3) -> np.ndarray:
     seq = np.arange(first, first + n)
     v = np.round(rng.uniform(0, 90, n), 2)  # noise: it does not compress into the pages left
-    rec.add_samples(seq, seq / 1000, v, np.full(n, 3, np.uint8))
+    rec.add_samples(seq, seq / 1000, v, np.full(n, flags, np.uint8))
     return v
 
 
@@ -184,7 +184,7 @@ def test_a_full_disk_drops_whole_oldest_batches_only_beyond_the_limit_and_keeps_
     rec = TraceRecorder(store.path, sid)
     rec.run_now(_disk(full=True))
     rng = np.random.default_rng(2)
-    vs = [_noise(rec, k * 10_000, 10_000, rng) for k in range(5)]
+    vs = [_noise(rec, k * 10_000, 10_000, rng, flags=k) for k in range(5)]
     until(lambda: rec.error is not None and rec.dropped == 20_000)
     rec.run_now(_disk(full=False))
     assert rec.close()
@@ -193,6 +193,7 @@ def test_a_full_disk_drops_whole_oldest_batches_only_beyond_the_limit_and_keeps_
     assert tr["seq"].tolist() == list(range(20_000, 50_000))
     assert np.allclose(tr["t"], tr["seq"] / 1000, rtol=0, atol=5e-7)
     assert np.allclose(tr["vacuum"], np.concatenate(vs[2:]), rtol=0, atol=1e-9)
+    assert tr["flags"].tolist() == [2] * 10_000 + [3] * 10_000 + [4] * 10_000
 
 
 def test_a_single_batch_larger_than_the_limit_is_kept(store, monkeypatch):
@@ -327,9 +328,11 @@ def test_batches_arriving_between_commits_are_packed_into_full_blocks(store):
     assert store.trace_chunk_count(sid) <= 3  # one commit or two, maybe three: not 100
 
 
-def test_a_call_sees_every_sample_given_before_it(store):
+def test_a_call_sees_every_sample_given_before_it(store, monkeypatch):
     """Catches the flush before a call skipped (or done before other writes instead): the session's
-    end (a call) would store a summary before the last samples were on disk."""
+    end (a call) would store a summary before the last samples were on disk. No timed flush here
+    (FLUSH_S made long), so only the call's own flush can have written them."""
+    monkeypatch.setattr("desktop.session.recorder.FLUSH_S", 60.0)
     sid = _session(store)
     rec = TraceRecorder(store.path, sid)
     _samples(rec, 0, 10)
@@ -338,3 +341,18 @@ def test_a_call_sees_every_sample_given_before_it(store):
     until(lambda: seen)
     assert seen == [10]
     assert rec.close()
+
+
+def test_flushes_of_different_sizes_number_their_blocks_on_and_lose_nothing(store):
+    """Catches the chunk counter set to the last flush's block count (or counted down), which
+    would number later blocks over earlier ones, and a lost count left at 1 after a flush."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    done: list = []
+    for first, n in ((0, 2500), (2500, 500), (3000, 1500), (4500, 200)):
+        _samples(rec, first, n)
+        rec.call(lambda s: done.append(1))  # a call flushes what came before it
+    until(lambda: len(done) == 4)
+    assert rec.close()
+    assert store.load_trace(sid)["seq"].tolist() == list(range(4700))
+    assert store.session(sid).samples_lost == 0 and store.trace_chunk_count(sid) == 3 + 1 + 2 + 1
