@@ -159,6 +159,7 @@ def test_a_stop_given_while_the_writer_fails_to_open_is_answered(tmp_path, monke
     monkeypatch.setattr(Store, "connect", slow_connect)
     rec = TraceRecorder(tmp_path / "no such folder" / "x.db", 1)
     results: list = []
+    rec.add_marker(1, 0.5, "queued while it is opening, as is the stop")  # not a stop: left alone
     rec.close_async(lambda ok, error: results.append((ok, error)))  # queued while it is opening
     opening.set()
     until(lambda: results)
