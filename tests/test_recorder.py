@@ -118,7 +118,7 @@ def test_a_disk_full_for_too_long_drops_the_oldest_samples_and_says_so(store, mo
     rec.close_async(lambda ok, error: results.append((ok, error)))
     until(lambda: results)
     ((ok, error),) = results
-    assert not ok and "full" in error  # the end reported, saying why…
+    assert ok is False and "full" in error  # the end reported, saying why…
     assert store.session(sid).samples_recorded == 0
     assert rec.spilled_to is not None and "spill" in error  # …and what is held kept beside the file
     rec.run_now(_disk(full=False))  # it keeps trying while the app runs: the disk frees
@@ -224,7 +224,7 @@ def test_the_spill_file_keeps_the_lost_count_and_the_end_says_where_it_is(store,
     rec.close_async(lambda ok, error: results.append((ok, error)))
     until(lambda: results)
     ((ok, error),) = results
-    assert not ok and error.endswith(
+    assert ok is False and error.endswith(
         f" — kept in {rec.spilled_to.name} beside the database, written as soon as the disk takes it "
         "(at the latest when Abrasio next starts)"
     )
@@ -357,3 +357,36 @@ def test_flushes_of_different_sizes_number_their_blocks_on_and_lose_nothing(stor
     assert rec.close()
     assert store.load_trace(sid)["seq"].tolist() == list(range(4700))
     assert store.session(sid).samples_lost == 0 and store.trace_chunk_count(sid) == 3 + 1 + 2 + 1
+
+
+def test_a_disk_that_frees_within_the_retry_time_ends_the_session_well(store):
+    """Catches the end giving up on a refusing disk at once instead of retrying for STOP_RETRY_S:
+    a disk freed a moment later takes everything, and the end says so."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(8))
+    until(lambda: rec.error is not None)
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    rec.run_now(_disk(full=False))  # within the 5 s the end keeps trying
+    until(lambda: results)
+    assert results == [(True, None)] and rec.spilled_to is None
+    assert len(store.load_trace(sid)["seq"]) == 20_000
+
+
+def test_after_keeping_on_trying_the_writer_leaves_its_spill_file_for_the_next_start(store, monkeypatch):
+    """Catches the spill file not released when the writer stops trying: it would stay marked as a
+    live writer's, and this run of Abrasio would not write it back."""
+    from desktop.store import spill
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.2)
+    monkeypatch.setattr("desktop.session.recorder.KEEP_TRYING_S", 0.3)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(9))
+    rec.close_async()
+    until(lambda: rec.done)
+    assert rec.spilled_to is not None and rec.spilled_to.exists()
+    assert rec.spilled_to not in spill._live
