@@ -1044,6 +1044,8 @@ def _text_replug_lost(make, first: list[float]) -> tuple[int, float]:
     link.connect(hello=False)
     play(run, link, clock, 0.5)
     ((_, gap),) = run.disconnections
+    run.close()  # before the next run on the same session starts writing
+    until(lambda: run.recorder.done)
     return run.lost, gap
 
 
