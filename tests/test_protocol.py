@@ -210,3 +210,97 @@ def test_a_hello_forgets_the_unwrapped_device_time():
     frames += [p.encode_hello(p.Hello("M", "S", "F", 500)), p.encode_sample(3, 1_000_000, 1.0)]
     out, _ = decode_all(b"".join(frames))
     assert out[1].device_time > 4294 and out[3].device_time == 1.0
+
+
+def test_a_diamond_sample_with_the_pump_off_and_the_tip_on_round_trips():
+    """Catches flags decoded with | instead of & (pump always on, mode always crystal) and a contact
+    flag that is lost: the live view's contact time and the dwell alarm read it."""
+    (s,), stats = decode_all(p.encode_sample(9, 2_000, 12.5, pump=False, contact=True))
+    assert s == p.Sample(9, 0.002, 1.0, 12.5, False, True, p.MODE_DIAMOND, 0)
+    assert stats.samples == 1
+
+
+def test_sample_and_restart_counts_add_up():
+    """Catches the samples and restart counters being overwritten or miscounted."""
+    frames = [p.encode_sample(s, s * 1000, 1.0) for s in (5, 6, 7)]
+    frames += [p.encode_sample(0, 0, 1.0), p.encode_sample(1, 1000, 1.0)]  # a restart
+    frames += [p.encode_sample(0, 0, 1.0)]  # and another
+    _out, stats = decode_all(b"".join(frames))
+    assert stats.samples == 6 and stats.device_restarts == 2 and stats.frames_lost == 0
+
+
+def test_a_jump_of_up_to_half_the_counter_is_loss_and_beyond_it_a_restart():
+    """Catches a moved boundary between 'samples were lost' and 'the device restarted' (half of the
+    32-bit counter: a forward step of 2**31 is loss, anything further round is a step backwards)."""
+    for step, lost, restarts in ((2**31 - 1, 2**31 - 2, 0), (2**31, 2**31 - 1, 0), (2**31 + 1, 0, 1)):
+        _out, stats = decode_all(p.encode_sample(10, 0, 1.0) + p.encode_sample(10 + step, 1000, 1.0))
+        assert (stats.frames_lost, stats.device_restarts) == (lost, restarts), step
+
+
+def test_device_time_unwraps_every_wrap_and_a_restart_starts_it_from_zero():
+    """Catches an unwrap that forgets earlier wraps (= instead of +=), a sample with the same
+    microsecond taken for a wrap, and a restart that does not start the device clock afresh."""
+    half = 2**31
+    frames = [
+        p.encode_sample(1, 0, 1.0),
+        p.encode_sample(2, half, 1.0),
+        p.encode_sample(3, 0, 1.0),  # wrapped once
+        p.encode_sample(4, half, 1.0),
+        p.encode_sample(5, 10, 1.0),  # wrapped twice
+        p.encode_sample(6, 10, 1.0),  # the same microsecond: not a wrap
+        p.encode_sample(0, 2_000_000, 1.0),  # the device restarted: its clock starts afresh
+    ]
+    out, _ = decode_all(b"".join(frames))
+    assert [s.device_time for s in out] == [
+        0.0,
+        half / 1e6,
+        2**32 / 1e6,
+        (2**32 + half) / 1e6,
+        (2 * 2**32 + 10) / 1e6,
+        (2 * 2**32 + 10) / 1e6,
+        2.0,
+    ]
+
+
+def test_a_hello_of_the_largest_size_is_read():
+    """Catches an off-by-one in the HELLO length check: three 32-byte texts are the documented
+    maximum, and such a device would never be identified (its samples held out of the session)."""
+    hello = p.Hello("M" * 32, "S" * 32, "F" * 32, 2000)
+    fr = p.encode_hello(hello)
+    assert fr[3] == 3 + 3 * 33
+    (out,), stats = decode_all(fr)
+    assert out == hello and stats.bad_frames == 0
+
+
+def test_a_complete_header_that_is_not_a_frame_is_skipped_at_once():
+    """Catches a decoder that waits for more bytes behind a header it could already refuse: the link's
+    damage counters would lag behind the line."""
+    dec = p.FrameDecoder(clock=lambda: 1.0)
+    assert dec.feed(b"\xa5\x5a\xff\x00") == []
+    assert dec.stats.bytes_skipped == 4
+
+
+def test_zero_and_negative_vacuum_encode_as_zero_and_the_flags_can_all_be_off():
+    """Catches the encoder's clamp floor moved off zero and a flag set when it is off: the simulator
+    and the replay tools encode through it."""
+    out, _ = decode_all(
+        p.encode_sample(1, 0, 0.0, pump=False, contact=False) + p.encode_sample(2, 1000, -3.0, pump=False)
+    )
+    assert [(s.vacuum_kpa, s.pump, s.contact, s.mode) for s in out] == [
+        (0.0, False, False, p.MODE_DIAMOND),
+        (0.0, False, True, p.MODE_DIAMOND),
+    ]
+
+
+def test_damage_counters_add_up_over_separate_damage_and_one_resync_each():
+    """Catches counters overwritten instead of added (CRC failures, resyncs, bad frames), and a
+    resync counted again on every good frame after it."""
+    bad_crc = bytearray(p.encode_sample(1, 0, 1.0))
+    bad_crc[-1] ^= 0x01
+    bad_hello = p.frame(p.T_HELLO, bytes((1, 0xE8, 0x03, 5)) + b"AB")
+    good = [p.encode_sample(s, s * 1000, 1.0) for s in range(2, 9)]
+    data = bytes(bad_crc) + good[0] + good[1] + bytes(bad_crc) + good[2] + good[3] + good[4]
+    data += bad_hello + good[5] + bad_hello + good[6]
+    out, stats = decode_all(data)
+    assert [s.seq for s in out] == [2, 3, 4, 5, 6, 7, 8]
+    assert (stats.crc_failures, stats.resyncs, stats.bad_frames) == (2, 2, 2)

@@ -118,7 +118,7 @@ def test_a_disk_full_for_too_long_drops_the_oldest_samples_and_says_so(store, mo
     rec.close_async(lambda ok, error: results.append((ok, error)))
     until(lambda: results)
     ((ok, error),) = results
-    assert not ok and "full" in error  # the end reported, saying why…
+    assert ok is False and "full" in error  # the end reported, saying why…
     assert store.session(sid).samples_recorded == 0
     assert rec.spilled_to is not None and "spill" in error  # …and what is held kept beside the file
     rec.run_now(_disk(full=False))  # it keeps trying while the app runs: the disk frees
@@ -134,7 +134,259 @@ def test_a_database_the_writer_cannot_open_is_said_and_nothing_is_held(tmp_path)
     until(lambda: rec.done)
     assert "unable to open" in rec.error
     _samples(rec, 0, 10)
-    assert rec.dropped == 10
+    _samples(rec, 10, 5)
+    assert rec.dropped == 15  # counted, every batch
     results: list = []
-    rec.close_async(lambda ok, error: results.append(ok))
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    assert results == [(False, rec.error)]  # answered, not left waiting (it never was, before #9)
     assert not rec.close(timeout=0.1)
+
+
+def test_a_stop_given_while_the_writer_fails_to_open_is_answered(tmp_path, monkeypatch):
+    """Catches a stop queued before the writer found it cannot open the database being lost: the
+    session's end would never report back."""
+    import threading
+
+    from desktop.store import Store
+
+    opening = threading.Event()
+    real_connect = Store.connect
+
+    def slow_connect(*args, **kw):
+        opening.wait(5)
+        return real_connect(*args, **kw)
+
+    monkeypatch.setattr(Store, "connect", slow_connect)
+    rec = TraceRecorder(tmp_path / "no such folder" / "x.db", 1)
+    results: list = []
+    rec.add_marker(1, 0.5, "queued while it is opening, as is the stop")  # not a stop: left alone
+    rec.close_async(lambda ok, error: results.append((ok, error)))  # queued while it is opening
+    opening.set()
+    until(lambda: results)
+    ((ok, error),) = results
+    assert ok is False and "unable to open" in error
+
+
+def _noise(rec, first: int, n: int, rng, flags: int = 3) -> np.ndarray:
+    seq = np.arange(first, first + n)
+    v = np.round(rng.uniform(0, 90, n), 2)  # noise: it does not compress into the pages left
+    rec.add_samples(seq, seq / 1000, v, np.full(n, flags, np.uint8))
+    return v
+
+
+def test_a_full_disk_drops_whole_oldest_batches_only_beyond_the_limit_and_keeps_them_aligned(
+    store, monkeypatch
+):
+    """Catches the memory bound dropping too much (down to one batch, or at exactly the limit),
+    counting wrong, or dropping the times, readings and flags of another batch than the sequence
+    numbers (the kept trace would be misaligned)."""
+    monkeypatch.setattr("desktop.session.recorder.MAX_PENDING", 30_000)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    rng = np.random.default_rng(2)
+    vs = [_noise(rec, k * 10_000, 10_000, rng, flags=k) for k in range(5)]
+    until(lambda: rec.error is not None and rec.dropped == 20_000)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert rec.dropped == 20_000  # 50,000 held against a limit of 30,000: the two oldest batches
+    tr = store.load_trace(sid)
+    assert tr["seq"].tolist() == list(range(20_000, 50_000))
+    assert np.allclose(tr["t"], tr["seq"] / 1000, rtol=0, atol=5e-7)
+    assert np.allclose(tr["vacuum"], np.concatenate(vs[2:]), rtol=0, atol=1e-9)
+    assert tr["flags"].tolist() == [2] * 10_000 + [3] * 10_000 + [4] * 10_000
+
+
+def test_a_single_batch_larger_than_the_limit_is_kept(store, monkeypatch):
+    """Catches the bound dropping the newest (only) batch: what just arrived is always kept."""
+    monkeypatch.setattr("desktop.session.recorder.MAX_PENDING", 30_000)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 40_000, np.random.default_rng(3))
+    until(lambda: rec.error is not None)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert rec.dropped == 0 and len(store.load_trace(sid)["seq"]) == 40_000
+
+
+def test_the_spill_file_keeps_the_lost_count_and_the_end_says_where_it_is(store, monkeypatch):
+    """Catches the spill file losing the count of samples lost, and the end's words about it."""
+    import json
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.3)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(4))
+    rec.add_lost(5)
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    until(lambda: results)
+    ((ok, error),) = results
+    assert ok is False and error.endswith(
+        f" — kept in {rec.spilled_to.name} beside the database, written as soon as the disk takes it "
+        "(at the latest when Abrasio next starts)"
+    )
+    assert json.loads(rec.spilled_to.read_bytes())["lost"] == 5
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
+    assert store.session(sid).samples_lost == 5
+
+
+def test_a_spill_file_the_disk_refuses_too_is_said_and_everything_stays_held(store, monkeypatch):
+    """Catches a failed spill clearing the error: the writer would stop as if all were written, and
+    the held samples would be lost."""
+    from desktop.store import spill
+
+    def refuse(*args, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.3)
+    monkeypatch.setattr(spill, "write", refuse)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(5))
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    until(lambda: results)
+    ((ok, error),) = results
+    assert not ok and "not spilled either (No space left on device): held while Abrasio runs" in error
+    assert not rec.done  # still holding, still trying
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
+    assert len(store.load_trace(sid)["seq"]) == 20_000
+
+
+def test_losses_given_while_the_disk_refuses_add_up(store):
+    """Catches losses overwritten instead of added while they wait for the disk."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(6))
+    rec.add_lost(4)
+    rec.add_lost(6)
+    until(lambda: rec.error is not None)
+    rec.run_now(_disk(full=False))
+    assert rec.close()
+    assert store.session(sid).samples_lost == 10
+
+
+def test_close_gives_up_waiting_after_its_timeout_while_the_disk_refuses(store):
+    """Catches close() waiting for the writer without its timeout: the app would hang on exit while
+    the disk is full."""
+    import time
+
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(7))
+    until(lambda: rec.error is not None)
+    began = time.monotonic()
+    assert rec.close(timeout=0.3) is False
+    assert time.monotonic() - began < 2.0
+    rec.run_now(_disk(full=False))
+    until(lambda: rec.done)
+
+
+def test_the_writer_is_a_daemon_committing_with_synchronous_normal(store):
+    """Catches the writer thread made non-daemon (an app closed while the disk refuses would wait
+    up to an hour for it) and its connection committing with synchronous=FULL (an fsync per commit:
+    the 1,000 samples/s stream's cost, measured by the benchmarks)."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    got: list = []
+    rec.run_now(lambda s: got.append(s.conn.execute("PRAGMA synchronous").fetchone()[0]))
+    until(lambda: got)
+    assert rec._thread.daemon and got == [1]  # 1: NORMAL
+    assert rec.close()
+
+
+def test_a_second_writer_on_a_session_appends_after_its_trace(store):
+    """Catches the chunk count read for another session (or none): a second writer on the same
+    session (a segment after a restart of the app's recorder) would number its blocks from 0."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 0, 2500)
+    assert rec.close()
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 2500, 1500)
+    assert rec.close()
+    assert store.load_trace(sid)["seq"].tolist() == list(range(4000))
+
+
+def test_batches_arriving_between_commits_are_packed_into_full_blocks(store):
+    """Catches a commit after every batch (the engine hands over a batch every step): the trace
+    would be stored as hundreds of small blocks instead of one per ~1,000 samples (the storage cost
+    of ~1.5-2 bytes a sample assumes full blocks)."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    for k in range(100):
+        _samples(rec, k * 10, 10)
+    assert rec.close()
+    assert len(store.load_trace(sid)["seq"]) == 1000
+    assert store.trace_chunk_count(sid) <= 3  # one commit or two, maybe three: not 100
+
+
+def test_a_call_sees_every_sample_given_before_it(store, monkeypatch):
+    """Catches the flush before a call skipped (or done before other writes instead): the session's
+    end (a call) would store a summary before the last samples were on disk. No timed flush here
+    (FLUSH_S made long), so only the call's own flush can have written them."""
+    monkeypatch.setattr("desktop.session.recorder.FLUSH_S", 60.0)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    _samples(rec, 0, 10)
+    seen: list = []
+    rec.call(lambda s: seen.append(len(s.load_trace(sid)["seq"])))
+    until(lambda: seen)
+    assert seen == [10]
+    assert rec.close()
+
+
+def test_flushes_of_different_sizes_number_their_blocks_on_and_lose_nothing(store):
+    """Catches the chunk counter set to the last flush's block count (or counted down), which
+    would number later blocks over earlier ones, and a lost count left at 1 after a flush."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    done: list = []
+    for first, n in ((0, 2500), (2500, 500), (3000, 1500), (4500, 200)):
+        _samples(rec, first, n)
+        rec.call(lambda s: done.append(1))  # a call flushes what came before it
+    until(lambda: len(done) == 4)
+    assert rec.close()
+    assert store.load_trace(sid)["seq"].tolist() == list(range(4700))
+    assert store.session(sid).samples_lost == 0 and store.trace_chunk_count(sid) == 3 + 1 + 2 + 1
+
+
+def test_a_disk_that_frees_within_the_retry_time_ends_the_session_well(store):
+    """Catches the end giving up on a refusing disk at once instead of retrying for STOP_RETRY_S:
+    a disk freed a moment later takes everything, and the end says so."""
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(8))
+    until(lambda: rec.error is not None)
+    results: list = []
+    rec.close_async(lambda ok, error: results.append((ok, error)))
+    rec.run_now(_disk(full=False))  # within the 5 s the end keeps trying
+    until(lambda: results)
+    assert results == [(True, None)] and rec.spilled_to is None
+    assert len(store.load_trace(sid)["seq"]) == 20_000
+
+
+def test_after_keeping_on_trying_the_writer_leaves_its_spill_file_for_the_next_start(store, monkeypatch):
+    """Catches the spill file not released when the writer stops trying: it would stay marked as a
+    live writer's, and this run of Abrasio would not write it back."""
+    from desktop.store import spill
+
+    monkeypatch.setattr("desktop.session.recorder.STOP_RETRY_S", 0.2)
+    monkeypatch.setattr("desktop.session.recorder.KEEP_TRYING_S", 0.3)
+    sid = _session(store)
+    rec = TraceRecorder(store.path, sid)
+    rec.run_now(_disk(full=True))
+    _noise(rec, 0, 20_000, np.random.default_rng(9))
+    rec.close_async()
+    until(lambda: rec.done)
+    assert rec.spilled_to is not None and rec.spilled_to.exists()
+    assert rec.spilled_to not in spill._live

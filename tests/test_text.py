@@ -114,3 +114,36 @@ def test_a_malformed_vacuum_pair_refuses_the_line():
     dec = TextDecoder()
     assert values(dec, b"vacuum:1:2 vacuum:5\n") == []  # the first vacuum pair is not a number
     assert dec.stats.lines_skipped == 1
+
+
+def test_a_text_reading_is_a_complete_sample_stamped_with_the_clock():
+    """Catches: samples stamped without (or with a wrong) time, pump/contact reported off, the mode
+    or crystal flow left unset: the live view and the recorder read every field of a Sample."""
+    from device.protocol import MODE_DIAMOND, Sample
+
+    ticks = iter([41.5, 42.25])
+    dec = TextDecoder(clock=lambda: next(ticks))
+    assert dec.feed(b"23.5\n") == [Sample(1, 41.5, 41.5, 23.5, True, True, MODE_DIAMOND, 0)]
+    (s,) = dec.feed(b"vacuum:7\n")
+    assert (s.seq, s.device_time, s.host_time) == (2, 42.25, 42.25)
+    assert s.pump is True and s.contact is True and s.mode == 0 and s.crystal_flow == 0
+
+
+def test_line_and_skip_counts_add_up_over_many_lines():
+    """Catches: a line count that is overwritten or decremented, and skipped bytes overwritten
+    rather than added (the connection panel shows these counts)."""
+    dec = TextDecoder()
+    dec.feed(b"1\n2\nabc\n3\nxy\n\n")
+    assert (dec.stats.lines, dec.stats.samples, dec.stats.lines_skipped) == (5, 3, 2)
+    assert dec.stats.bytes_skipped == len(b"abc") + len(b"xy")
+
+
+def test_a_partial_line_of_exactly_the_limit_is_kept_until_its_newline():
+    """Catches an off-by-one in the endless-line guard: MAX_LINE bytes without a newline yet are a
+    line in progress, not garbage."""
+    from device.text import MAX_LINE
+
+    dec = TextDecoder()
+    dec.feed(b" " * (MAX_LINE - 1) + b"5")
+    assert dec.stats.lines_skipped == 0
+    assert values(dec, b"\n") == [5.0]

@@ -26,7 +26,8 @@ def round_trip(seq, **kw):
     b, (seq, t, v, flags) = block(seq, **kw)
     s2, t2, v2, f2 = tr.unpack(b.t0, b.seq0, b.data)
     assert s2.tolist() == seq.tolist()
-    assert np.allclose(t2, t, atol=1e-6) and np.allclose(v2, np.round(v, 2), atol=1e-9)
+    # to the format's resolution (half a microsecond, exact hundredths), not numpy's default rtol
+    assert np.allclose(t2, t, rtol=0, atol=5e-7) and np.allclose(v2, np.round(v, 2), rtol=0, atol=1e-9)
     assert f2.tolist() == flags.tolist()
     return b
 
@@ -85,3 +86,34 @@ def test_a_damaged_stored_block_is_a_clear_store_error(store):
     store.conn.commit()
     with pytest.raises(DatabaseFileError, match="Part of this session's trace is damaged"):
         store.load_trace(sid)
+
+
+def test_times_far_into_a_block_come_back_to_the_microsecond():
+    """Catches a wrong microseconds-to-seconds factor in unpack: invisible over 5 ms, ~30 µs off
+    after 30 s (a block may span a stalled link's batch)."""
+    round_trip([1, 2, 3, 4], t=[100.0, 100.5, 115.25, 130.000001])
+
+
+def test_unpacked_arrays_have_the_store_types():
+    """Catches sequence numbers handed back as floats (and other dtype slips): the store and the
+    replay index with them and compare them with the device's integers."""
+    b, _ = block([2**32 - 1, 0, 1])
+    seq, t, v, flags = tr.unpack(b.t0, b.seq0, b.data)
+    assert seq.dtype == np.int64 and t.dtype == np.float64 and v.dtype == np.float64
+    assert flags.dtype == np.uint8
+    assert seq.tolist() == [2**32 - 1, 0, 1]
+
+
+def test_a_block_of_the_wrong_length_says_so_exactly():
+    """Catches a garbled message: the words reach the log and the user's error dialog."""
+    data = struct.pack("<BI", 1, 4) + zlib.compress(b"x" * 33)
+    with pytest.raises(tr.DamagedBlockError) as err:
+        tr.unpack(0.0, 0, data)
+    assert str(err.value) == "trace block is damaged (wrong length)"
+
+
+def test_flags_given_as_plain_integers_are_stored_one_byte_each():
+    """Catches flags packed in their given width (8 bytes for a list of ints): the block would be
+    refused as damaged when the session is opened again."""
+    b = tr.pack(np.array([1, 2, 3]), np.array([0.0, 0.001, 0.002]), np.array([20.0, 21.0, 22.0]), [3, 1, 7])
+    assert tr.unpack(b.t0, b.seq0, b.data)[3].tolist() == [3, 1, 7]

@@ -5,7 +5,7 @@ the mutated sources beside them, and writes ``docs/mutation.md``. A survivor is 
 ``docs/mutation-notes.json`` (mutant name → why it is equivalent); one without a note is marked
 UNEXPLAINED, for a new test to kill.
 
-    python tools/mutation_report.py [--mutants DIR] [--out FILE] [--title TEXT]
+    python tools/mutation_report.py [--mutants DIR] [--out FILE] [--title TEXT] [--preface FILE]
 """
 
 from __future__ import annotations
@@ -89,12 +89,31 @@ def _diff(name: str, sources: dict[str, str]) -> str:
     return " ⟶ ".join(lines) if lines else "(no visible change)"
 
 
-def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]:
+_BASELINE_ROW = re.compile(r"^\| `(?P<path>[^`]+)`[^|]*\|.*\*\*(?P<score>[\d.]+) %\*\*")
+
+
+def baseline_scores(path: Path) -> dict[str, str]:
+    """Module → score (of all) in a baseline report (docs/mutation-baseline.md), as written there."""
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _BASELINE_ROW.match(line)
+        if m:
+            out[m["path"]] = f"{m['score']} %"
+    return out
+
+
+def report(
+    mutants: Path, notes: dict[str, str], title: str, before: dict[str, str] | None = None, preface: str = ""
+) -> tuple[str, dict]:
+    before = before or {}
     rows, survivors, scores = [], [], {}
     for path, functions in MODULES.items():
         meta = mutants / f"{path}.meta"
+        was = before.get(path, "—")
         if not meta.exists():
-            rows.append(f"| `{path}` | — | — | — | — | — | not in this run | |")
+            rows.append(f"| `{path}` | — | — | — | — | — | — | not in this run | | {was} |")
             continue
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         codes = {k: v for k, v in codes.items() if _counted(k, functions)}
@@ -108,9 +127,13 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
         checked = total - other
         of_checked = 100.0 * killed / checked if checked else 0.0
         scores[path]["of_checked"] = round(of_checked, 1)
+        explained = sum(1 for k in survived + no_tests if k in notes)
+        scores[path]["explained"] = explained
+        scores[path]["unexplained"] = len(survived) + len(no_tests) - explained
         rows.append(
             f"| `{path}`{' (screening)' if functions else ''} | {total} | {checked} | {killed} | "
-            f"{len(survived)} | {len(no_tests)} | **{score:.1f} %** | {of_checked:.1f} % |"
+            f"{len(survived)} | {explained} | {scores[path]['unexplained']} | {len(no_tests)} | "
+            f"**{score:.1f} %** | {of_checked:.1f} % | {was} |"
         )
         if survived or no_tests:
             sources = _sources(mutants / path)
@@ -124,9 +147,14 @@ def report(mutants: Path, notes: dict[str, str], title: str) -> tuple[str, dict]
         "Written by `bash ./dev mutate` (mutmut 3 over the fast Qt-free tests; `tools/mutation_report.py`).",
         "Killed includes timeouts (the mutant made a test hang, and the test's deadline caught it).",
         "Checked: mutants the run reached (a run stopped early leaves the rest unchecked).",
+        "Explained: survivors with a note in `docs/mutation-notes.json` (equivalent, and why);",
+        "unexplained: work left.",
+        "Before: the score (of all) on main before issue #9 ([mutation-baseline.md](mutation-baseline.md)).",
         "",
-        "| module | mutants | checked | killed | survived | no tests | score (of all) | of checked |",
-        "|---|---|---|---|---|---|---|---|",
+        *([preface, ""] if preface else []),
+        "| module | mutants | checked | killed | survived | explained | unexplained | no tests "
+        "| score (of all) | of checked | before |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "## Survivors",
@@ -152,9 +180,12 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "mutation.md")
     ap.add_argument("--notes", type=Path, default=ROOT / "docs" / "mutation-notes.json")
     ap.add_argument("--title", default="Mutation testing of the safety code")
+    ap.add_argument("--baseline", type=Path, default=ROOT / "docs" / "mutation-baseline.md")
+    ap.add_argument("--preface", type=Path, help="a Markdown file said before the table (how the run went)")
     args = ap.parse_args()
     notes = json.loads(args.notes.read_text(encoding="utf-8")) if args.notes.exists() else {}
-    text, scores = report(args.mutants, notes, args.title)
+    preface = args.preface.read_text(encoding="utf-8").strip() if args.preface else ""
+    text, scores = report(args.mutants, notes, args.title, baseline_scores(args.baseline), preface)
     args.out.write_text(text, encoding="utf-8")
     for path, sc in scores.items():
         of_checked = sc.get("of_checked", 0)

@@ -132,8 +132,10 @@ class StrokeDetector:
             if t - self.dip_start <= self.max_dip_s:
                 self.strokes += 1
                 self.last_stroke = t
-        elif t - self.dip_start > self.max_dip_s:
-            self.in_dip = False  # a change of level, not a stroke
+        # Still down after max_dip_s: a change of level, not a stroke. The dip stays open (uncounted)
+        # until the reading is back near the plateau or the plateau has absorbed the new level: closing
+        # it here re-armed a new dip at once, and a drop of 1-2 s then counted as a stroke on recovery
+        # (issue #9's mutation testing found it), which reset dwell while the tip was held still.
 
     def still_for(self, t: float) -> float:
         """Seconds the tip has been in contact without a stroke."""

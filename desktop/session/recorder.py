@@ -57,6 +57,8 @@ class TraceRecorder:
         self._on_done: Callable[[bool, str | None], None] | None = None
         self._next_chunk = 0
         self.spilled_to: Path | None = None  # the spill file written at a refused end (store.spill)
+        self._open_lock = threading.Lock()
+        self._never_opened = False  # the writer could not open the database and has stopped
         self._thread = threading.Thread(target=self._run, name=f"recorder {session_id}", daemon=True)
         self._thread.start()
 
@@ -96,8 +98,14 @@ class TraceRecorder:
 
     def close_async(self, on_done: Callable[[bool, str | None], None] | None = None) -> None:
         """Flush everything and stop, without waiting: ``on_done(ok, error)`` is called on the writer
-        thread once everything is on disk (ok) or the disk kept refusing for ``STOP_RETRY_S``."""
-        self._q.put(("stop", on_done))
+        thread once everything is on disk (ok) or the disk kept refusing for ``STOP_RETRY_S`` (at
+        once, on this thread, if the writer could not open the database: nothing will be written)."""
+        with self._open_lock:
+            if not self._never_opened:
+                self._q.put(("stop", on_done))
+                return
+        if on_done is not None:
+            on_done(False, self.error)
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flush everything and stop, waiting up to ``timeout``. False if not all of it is on disk."""
@@ -118,7 +126,18 @@ class TraceRecorder:
             store = Store.connect(self.db_path, key=self._key, sample_stream=True)
         except (StoreError, *SQL_ERRORS) as exc:
             self.error = str(exc)
-            self._finish(False)
+            # Nobody will take a stop from the queue now: answer the ones already given (found by
+            # mutation testing, issue #9: ending such a session never reported back), and close_async
+            # answers later ones itself.
+            with self._open_lock:
+                self._never_opened = True
+                stops = []
+                while not self._q.empty():
+                    kind, item = self._q.get_nowait()
+                    if kind == "stop" and item is not None:
+                        stops.append(item)
+            for on_done in stops:
+                on_done(False, self.error)
             return
         try:
             self._next_chunk = store.trace_chunk_count(self.session_id)
