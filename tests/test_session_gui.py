@@ -457,6 +457,9 @@ def test_a_port_that_does_not_exist_alarms_and_the_session_is_not_a_visit(
     r = live.readout
     assert r.minimumSizeHint().width() <= r.width() and r.heightForWidth(r.width()) <= r.height()
     assert live.alarm_view.model().rowCount() == 1
+    # the Handpiece row says what the readout says, whole; the system's reason is in its tooltip
+    qtbot.waitUntil(lambda: live.stats["link"].text() == "not connected, trying again", timeout=WAIT)
+    assert "ttyUSB9" in live.stats["link"].toolTip()
     # notes typed up to the end are kept; after it the panel no longer takes typing
     live.notes_panel.notes.setPlainText("Handpiece not found; client rebooked.")
     sid = live.session_id

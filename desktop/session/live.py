@@ -550,7 +550,7 @@ class LiveSessionWindow(QMainWindow):
         self.stats["strokes"].setText(str(snap.strokes))
         self.stats["peak"].setText(format_vacuum(snap.peak_kpa, self.unit))
         self.stats["mean"].setText(format_vacuum(snap.mean_kpa, self.unit) if snap.mean_kpa else "—")
-        self.stats["link"].setText(snap.link_text if len(snap.link_text) <= 40 else snap.link_text[:39] + "…")
+        self.stats["link"].setText(_link_words(snap.status, snap.link_text))
         self.stats["link"].setToolTip(snap.link_text)
         self.stats["loss"].setText(f"{snap.lost}  (CRC errors {snap.crc_failures})")
 
@@ -751,6 +751,16 @@ class LiveSessionWindow(QMainWindow):
         self.timer.stop()
         self.notes_timer.stop()
         super().closeEvent(event)
+
+
+def _link_words(status: str, link_text: str) -> str:
+    """The Handpiece row in the readout's words: the link's state without the system's reason (the alarm
+    banner and the row's tooltip give it whole), so the row is never cut and never contradicts the
+    readout ("connecting" while the readout says "not connected": the link keeps retrying)."""
+    state = link_text.split(" (", 1)[0]
+    if status in ("not connected", "disconnected") and state != "connected":
+        return f"{status}, trying again"
+    return state
 
 
 def _mmss(seconds: float) -> str:
