@@ -34,24 +34,9 @@ from PySide6.QtWidgets import (
 from desktop.accounts import AccountError, Clinic, Role
 from desktop.keys import KeyFileError
 from desktop.store import StoreError
+from desktop.ui import passphrase_field, plain
 
 PROBLEMS = (AccountError, KeyFileError, StoreError)
-
-
-def _plain(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
-def _secret(placeholder: str) -> QLineEdit:
-    edit = QLineEdit()
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setPlaceholderText(placeholder)
-    return edit
 
 
 def _role_boxes() -> dict[Role, QCheckBox]:
@@ -92,8 +77,8 @@ class PeopleDialog(QDialog):
         self.new_name.setPlaceholderText("Full name, as it will appear on records")
         self.new_roles = _role_boxes()
         self.new_roles[Role.PRACTITIONER].setChecked(True)
-        self.new_passphrase = _secret("At least 10 characters; they can change it later")
-        self.new_passphrase2 = _secret("The same again")
+        self.new_passphrase = passphrase_field("At least 10 characters; they can change it later")
+        self.new_passphrase2 = passphrase_field("The same again")
         self.add_button = QPushButton("Add this person")
         self.add_button.clicked.connect(self.add)
         add = QGroupBox("Add a person")
@@ -107,7 +92,7 @@ class PeopleDialog(QDialog):
         form.addRow("Repeat it", self.new_passphrase2)
         form.addRow(self.add_button)
 
-        self.message = _plain("", "Problem")
+        self.message = plain("", "Problem")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         col = QVBoxLayout(self)
@@ -202,12 +187,12 @@ class ChangePassphraseDialog(QDialog):
         super().__init__(parent)
         self.clinic = clinic
         self.setWindowTitle("Change my passphrase")
-        self.old = _secret("Your passphrase now")
-        self.new = _secret("At least 10 characters")
-        self.new2 = _secret("The same again")
-        self.problem = _plain("", "Problem")
+        self.old = passphrase_field("Your passphrase now")
+        self.new = passphrase_field("At least 10 characters")
+        self.new2 = passphrase_field("The same again")
+        self.problem = plain("", "Problem")
         form = QFormLayout(self)
-        form.addRow(_plain(f"{clinic.person.name}: a new passphrase for logging in and unlocking."))
+        form.addRow(plain(f"{clinic.person.name}: a new passphrase for logging in and unlocking."))
         form.addRow("Current passphrase", self.old)
         form.addRow("New passphrase", self.new)
         form.addRow("Repeat it", self.new2)
@@ -239,7 +224,7 @@ class NewRecoveryKeyDialog(QDialog):
         self.recovery_key = ""
         self.setWindowTitle("New recovery key")
         self.resize(620, 320)
-        self.explain = _plain(
+        self.explain = plain(
             "A new recovery key replaces the old one, which stops working at once. Print it or save it to a "
             "USB stick, and keep it locked away: with it and the database file, anyone can read every record."
         )
@@ -258,7 +243,7 @@ class NewRecoveryKeyDialog(QDialog):
         self.save_button = QPushButton("Save to a file…")
         self.save_button.clicked.connect(self.save_dialog)
         self.save_button.setEnabled(False)
-        self.status = _plain("", "Problem")
+        self.status = plain("", "Problem")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         col = QVBoxLayout(self)

@@ -41,30 +41,15 @@ from desktop import accounts
 from desktop.accounts import AccountError, Clinic, Person
 from desktop.keys import KeyFileError
 from desktop.store import StoreError
+from desktop.ui import passphrase_field, plain
 
 USER_ERRORS = (AccountError, KeyFileError, StoreError)
-
-
-def _plain(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 def _in_words(exc: BaseException) -> str:
     if isinstance(exc, USER_ERRORS):
         return str(exc)
     return f"Abrasio failed unexpectedly (please report it): {exc!r}"
-
-
-def _passphrase_field(placeholder: str = "") -> QLineEdit:
-    edit = QLineEdit()
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setPlaceholderText(placeholder)
-    return edit
 
 
 class Background(QObject):
@@ -116,8 +101,8 @@ class LoginDialog(QDialog):
         self.name.addItems(accounts.known_names(self.path))
         self.name.setCurrentIndex(-1)
         self.name.lineEdit().setPlaceholderText("Your name")
-        self.passphrase = _passphrase_field("Your passphrase")
-        self.problem = _plain("", "Problem")
+        self.passphrase = passphrase_field("Your passphrase")
+        self.problem = plain("", "Problem")
         self.login_button = QPushButton("Log in")
         self.login_button.setDefault(True)
         self.login_button.clicked.connect(self.attempt)
@@ -135,12 +120,12 @@ class LoginDialog(QDialog):
         self.recovery_key.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
         self.recovery_key.setFont(QFont("monospace"))
         self.recovery_admin = QLineEdit()
-        self.new_passphrase = _passphrase_field("At least 10 characters")
-        self.new_passphrase2 = _passphrase_field("The same again")
+        self.new_passphrase = passphrase_field("At least 10 characters")
+        self.new_passphrase2 = passphrase_field("The same again")
         self.recover_button = QPushButton("Recover and set the new passphrase")
         self.recover_button.clicked.connect(self.attempt_recovery)
         rform = QFormLayout(self.recovery)
-        rform.addRow(_plain("Emergency access: the recovery key printed when the clinic was set up."))
+        rform.addRow(plain("Emergency access: the recovery key printed when the clinic was set up."))
         rform.addRow("Recovery key", self.recovery_key)
         rform.addRow("Administrator", self.recovery_admin)
         rform.addRow("New passphrase", self.new_passphrase)
@@ -149,7 +134,7 @@ class LoginDialog(QDialog):
         self.recovery.hide()
 
         col = QVBoxLayout(self)
-        col.addWidget(_plain(f"Log in to {self.path.name}", "PageTitle"))
+        col.addWidget(plain(f"Log in to {self.path.name}", "PageTitle"))
         col.addLayout(form)
         col.addWidget(self.problem)
         row = QHBoxLayout()
@@ -253,11 +238,11 @@ class _AdminPage(QWizardPage):
         )
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your full name")
-        self.passphrase = _passphrase_field("At least 10 characters")
-        self.passphrase2 = _passphrase_field("The same again")
+        self.passphrase = passphrase_field("At least 10 characters")
+        self.passphrase2 = passphrase_field("The same again")
         self.practitioner = QCheckBox("I also treat clients (practitioner)")
         self.practitioner.setChecked(True)
-        self.problem = _plain("", "Problem")
+        self.problem = plain("", "Problem")
         form = QFormLayout(self)
         form.addRow("Name", self.name)
         form.addRow("Passphrase", self.passphrase)
@@ -318,7 +303,7 @@ class _RecoveryPage(QWizardPage):
         self.save_button.clicked.connect(self.w.save_dialog)
         self.kept = QCheckBox("I have printed or saved the recovery key and will keep it safe")
         self.registerField("kept*", self.kept)
-        self.status = _plain("")
+        self.status = plain("")
         col = QVBoxLayout(self)
         col.addWidget(self.key)
         row = QHBoxLayout()
@@ -464,13 +449,13 @@ class LockOverlay(QWidget):
         panel.setObjectName("LockPanel")
         panel.setFixedWidth(480)
         panel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
-        self.title = _plain("Abrasio is locked", "LockTitle")
-        self.reason = _plain("")
-        self.treatment = _plain("", "LockTreatment")
+        self.title = plain("Abrasio is locked", "LockTitle")
+        self.reason = plain("")
+        self.treatment = plain("", "LockTreatment")
         self.name = QComboBox()
         self.name.setEditable(True)
-        self.passphrase = _passphrase_field("Passphrase")
-        self.problem = _plain("", "Problem")
+        self.passphrase = passphrase_field("Passphrase")
+        self.problem = plain("", "Problem")
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setDefault(True)
         form = QFormLayout()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
 
 from desktop.widgets import set_invalid
 
@@ -22,6 +22,14 @@ def plain(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def passphrase_field(placeholder: str = "") -> QLineEdit:
+    """A field whose typing is never shown (a passphrase)."""
+    edit = QLineEdit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setPlaceholderText(placeholder)
+    return edit
 
 
 def field_error() -> QLabel:
