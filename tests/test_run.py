@@ -1167,3 +1167,23 @@ def test_a_low_first_reading_is_the_readout_and_the_peak(make):
     link.samples(np.full(10, 0.5))
     run.step()
     assert run.snapshot().readout_kpa == 0.5 and run.summary()["peak_kpa"] == 0.5
+
+
+def test_a_snapshot_into_the_windows_buffers_is_the_same_snapshot(make):
+    """``snapshot(out=…)`` (the live window's per-frame buffers, so a frame allocates no graph-sized
+    arrays) must give exactly what a plain snapshot gives: the same times before now and the same
+    values, written into the caller's arrays — a wrong slice, sign or copy would draw a wrong trace."""
+    run, link, clock = make()
+    link.connect()
+    play(run, link, clock, 3.0, vacuum=glide)
+    plain = run.snapshot(2.0)
+    out = (np.full(run.ring.capacity, np.nan), np.full(run.ring.capacity, np.nan))
+    into = run.snapshot(2.0, out=out)
+    n = len(plain.x)
+    assert n > 2000 and len(into.x) == len(into.v) == n
+    assert np.array_equal(into.x, plain.x) and np.array_equal(into.v, plain.v)
+    assert np.shares_memory(into.x, out[0]) and np.shares_memory(into.v, out[1])
+    assert into.x[0] == out[0][0] and into.x[-1] == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(out[0][n:]).all()  # nothing written past what the window shows
+    again = run.snapshot(2.0, out=out)  # the same buffers, reused frame after frame
+    assert np.array_equal(again.x, plain.x) and np.array_equal(again.v, plain.v)
