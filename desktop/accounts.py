@@ -301,16 +301,22 @@ class Setup:
     converted: object | None = None
 
 
+def _checked_admin(admin_name: str, passphrase: str) -> str:
+    """The first administrator's name, stripped, once it and the passphrase are acceptable."""
+    name = admin_name.strip()
+    problem = _name_problem(name) or passphrase_problem(passphrase, name)
+    if problem:
+        raise AccountError(problem)
+    return name
+
+
 def create_clinic(
     path: str | os.PathLike, admin_name: str, passphrase: str, practitioner: bool = True
 ) -> Setup:
     """A new encrypted clinic database with its administrator: what the first-start wizard runs, and
     what tests run to have accounts (the same code path)."""
     path = Path(path)
-    name = admin_name.strip()
-    problem = _name_problem(name) or passphrase_problem(passphrase, name)
-    if problem:
-        raise AccountError(problem)
+    name = _checked_admin(admin_name, passphrase)
     key_path = keys.key_file_path(path)
     if path.exists() or key_path.exists():
         raise AccountError(f"{path} or its key file already exists; a clinic is set up only once.")
@@ -380,10 +386,7 @@ def convert_plaintext(
     from desktop.store import opening
 
     path = Path(path)
-    name = admin_name.strip()
-    problem = _name_problem(name) or passphrase_problem(passphrase, name)
-    if problem:
-        raise AccountError(problem)
+    name = _checked_admin(admin_name, passphrase)
     key_path = keys.key_file_path(path)
     if key_path.exists():
         raise AccountError(f"{key_path} already exists: this clinic file is protected already.")

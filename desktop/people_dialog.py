@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,7 +21,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -34,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.accounts import AccountError, Clinic, Role
 from desktop.keys import KeyFileError
 from desktop.store import StoreError
-from desktop.ui import passphrase_field, plain
+from desktop.ui import passphrase_field, plain, recovery_key_label
 
 PROBLEMS = (AccountError, KeyFileError, StoreError)
 
@@ -228,16 +225,7 @@ class NewRecoveryKeyDialog(QDialog):
             "A new recovery key replaces the old one, which stops working at once. Print it or save it to a "
             "USB stick, and keep it locked away: with it and the database file, anyone can read every record."
         )
-        self.key = QLabel()
-        self.key.setObjectName("RecoveryKey")
-        self.key.setTextFormat(Qt.TextFormat.PlainText)
-        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = QFont("monospace")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(16)
-        font.setBold(True)
-        self.key.setFont(font)
-        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key = recovery_key_label()
         self.make_button = QPushButton("Make a new recovery key")
         self.make_button.clicked.connect(self.make)
         self.save_button = QPushButton("Save to a file…")

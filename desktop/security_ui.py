@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -41,7 +40,7 @@ from desktop import accounts
 from desktop.accounts import AccountError, Clinic, Person
 from desktop.keys import KeyFileError
 from desktop.store import StoreError
-from desktop.ui import passphrase_field, plain
+from desktop.ui import passphrase_field, plain, recovery_key_label
 
 USER_ERRORS = (AccountError, KeyFileError, StoreError)
 
@@ -287,16 +286,7 @@ class _RecoveryPage(QWizardPage):
             "If every passphrase is lost, this key is the only way into the clinic's records. Print it or "
             "save it to a USB stick now, and keep it locked away. It is shown only this once."
         )
-        self.key = QLabel()
-        self.key.setTextFormat(Qt.TextFormat.PlainText)
-        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key.setObjectName("RecoveryKey")
-        font = QFont("monospace")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(16)
-        font.setBold(True)
-        self.key.setFont(font)
-        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key = recovery_key_label()
         self.print_button = QPushButton("Print…")
         self.print_button.clicked.connect(self.w.print_dialog)
         self.save_button = QPushButton("Save to a file…")

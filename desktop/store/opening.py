@@ -137,13 +137,19 @@ def keys_beside(path: Path) -> bool:
 def backup_copy(src: sqlite3.Connection, path: Path, version: int, key: bytes | None = None) -> Path:
     """A copy of the open database beside it, named after the schema version and the time (encrypted
     with ``key``, the key ``src`` was opened with)."""
+    dest = _bak_name(path, version)
+    backup_into(src, dest, key)
+    return dest
+
+
+def _bak_name(path: Path, version: int) -> Path:
+    """``<name>.v<version>-<time>.bak`` beside the file, numbered when that name is taken."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
     n = 1
     while dest.exists():
         n += 1
         dest = path.with_name(f"{path.name}.v{version}-{stamp}-{n}.bak")
-    backup_into(src, dest, key)
     return dest
 
 
@@ -398,12 +404,7 @@ def convert_to_encrypted(
         )
     before = _row_counts(path, None)
 
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup = path.with_name(f"{path.name}.v{len(look.names)}-{stamp}.bak")
-    n = 1
-    while backup.exists():
-        n += 1
-        backup = path.with_name(f"{path.name}.v{len(look.names)}-{stamp}-{n}.bak")
+    backup = _bak_name(path, len(look.names))
     cipher.encrypt_copy(path, backup, key)
     files.tighten(backup)
 
