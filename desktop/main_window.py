@@ -28,7 +28,7 @@ from desktop.preload import preload_session_views
 from desktop.resources import resource_path
 from desktop.screen_fit import fit_to_screen
 from desktop.settings_dialog import SettingsDialog
-from desktop.store import Actor, Store, StoreError
+from desktop.store import Store, StoreError
 from desktop.widgets import enable, follow_access
 from device.units import format_vacuum
 
@@ -239,7 +239,6 @@ class MainWindow(QMainWindow):
         """After login or an unlock (the same or another person): the title, the toolbar, what the
         menus and the client page offer."""
         p = self.person
-        self.store.actor = Actor(p.id, p.name)  # whose writes the audit trail records
         self.setWindowTitle(self._title())
         self.person_label.setText(f"  {p.name} ({p.roles_label})" + ("  ·  demo" if self.demo else ""))
         clinical = self.may(Permission.CLINICAL_VIEW)

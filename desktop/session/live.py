@@ -54,6 +54,7 @@ __all__ = ["LiveSessionWindow", "RingBuffer"]
 
 FRAME_MS = 16  # a frame at most every 16 ms (60 Hz) while samples arrive
 IDLE_MS = 50  # nothing new: the trace still scrolls and the clock and flashing still run, at 20 Hz
+SAFE_BAND = QColor(232, 241, 236)  # 0 to the ceiling: (46, 125, 79) at 11 % on white, opaque
 WORDS_MS = 100  # the readout's figure, the statistics, the alarm list's times: 10 times a second
 WINDOWS_S = {"10 s": 10, "30 s": 30, "1 min": 60, "2 min": 120, "5 min": 300}
 
@@ -226,7 +227,7 @@ class LiveSessionWindow(QMainWindow):
         # over the band from 0 to the ceiling: (46, 125, 79) at 11 % on the white background, filled
         # opaque (the same pixels; a plain fill where a translucent one is a blend).
         self.grid = LevelGrid(self.plot, alpha=0.25)
-        self.grid.set_band(0, self.ceiling / self.k, QColor(232, 241, 236))
+        self.grid.set_band(0, self.ceiling / self.k, SAFE_BAND)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setYRange(0, max(self.ceiling * 1.5, 20) / self.k)
         self.plot.setXRange(-self.window_s, 0, padding=0)
@@ -586,7 +587,7 @@ class LiveSessionWindow(QMainWindow):
         self.plot.setLabel("left", "Vacuum", units=unit)
         self.plot.getAxis("left").label.setFont(font(AXIS_PX))
         self.plot.setYRange(0, max(self.ceiling * 1.5, 20) / self.k)
-        self.grid.set_band(0, self.ceiling / self.k, QColor(232, 241, 236))
+        self.grid.set_band(0, self.ceiling / self.k, SAFE_BAND)
         self.ceiling_line.setValue(self.ceiling / self.k)
         self.ceiling_line.label.setFormat(f"ceiling {format_vacuum(self.ceiling, unit)}")
         self.set_point_line.setValue(self.run.set_point / self.k)
